@@ -1,0 +1,205 @@
+//! Reading applicant data files (CSV or JSON Lines, UTF-8 or GBK) into typed records.
+//!
+//! Reading is split in two so that the caller can choose the entity from the headers before
+//! any cell is interpreted: [`read_table`] decodes the bytes and splits them into headers and
+//! raw rows; [`bind`] matches a [`RecordLayout`] to the headers (reporting every missing
+//! column at once); [`read_record`] turns one raw row into a [`Record`] of [`Value`]s.
+//!
+//! A blank cell is never false and never zero: it becomes the column's `when_blank` value,
+//! normally [`Value::Unknown`]. A problem in one row is a [`RowError`] for that row only, so
+//! one bad cell does not stop the others from being decided; a problem that makes the whole
+//! file unreadable is a [`DataError`].
+
+mod cell;
+mod record;
+mod table;
+
+pub use cell::parse_cell;
+pub use record::{bind, header_matches, read_record, read_records, Binding};
+pub use table::read_table;
+
+use crate::value::Value;
+use rust_decimal::Decimal;
+use std::fmt;
+use std::path::Path;
+
+/// How the text of a column is to be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ColumnKind {
+    Bool,
+    Integer,
+    Decimal,
+    /// An amount written in the column's unit; the value is in 元.
+    Money {
+        yuan_per_unit: Decimal,
+    },
+    /// `50%`, or a bare `50` meaning 50 percentage points; the value is the fraction `0.5`.
+    Percent,
+    Date,
+    Duration,
+    Text,
+    /// The value is the index of the label in `labels`.
+    Enum {
+        labels: Vec<String>,
+    },
+    /// Items separated by `、` `;` `；` `,` `，` or a line break.
+    List(Box<ColumnKind>),
+}
+
+/// One column an entity expects in its data file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnSpec {
+    pub header: String,
+    pub kind: ColumnKind,
+    /// The value of a blank cell: usually [`Value::Unknown`]; lists of honours use an empty list.
+    pub when_blank: Value,
+    /// The column may be absent from the file: then every cell is blank.
+    pub optional: bool,
+}
+
+impl ColumnSpec {
+    /// A required column whose blank cells are [`Value::Unknown`].
+    pub fn new(header: impl Into<String>, kind: ColumnKind) -> ColumnSpec {
+        ColumnSpec { header: header.into(), kind, when_blank: Value::Unknown, optional: false }
+    }
+
+    pub fn with_when_blank(mut self, when_blank: Value) -> ColumnSpec {
+        self.when_blank = when_blank;
+        self
+    }
+
+    pub fn with_optional(mut self, optional: bool) -> ColumnSpec {
+        self.optional = optional;
+        self
+    }
+}
+
+/// The columns of one entity's records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordLayout {
+    pub columns: Vec<ColumnSpec>,
+    /// Index in `columns` of the key column, whose text names the record in messages.
+    pub key: usize,
+}
+
+/// The syntax of a data file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InputFormat {
+    /// Comma-separated (a tab- or semicolon-separated file is recognised from its header line).
+    Csv,
+    /// One JSON object per line, the headers as keys (a JSON array of objects is also read).
+    JsonLines,
+}
+
+impl InputFormat {
+    /// `.jsonl`, `.ndjson` and `.json` are JSON Lines; anything else is read as CSV.
+    pub fn from_path(path: &Path) -> InputFormat {
+        let extension = path.extension().and_then(|extension| extension.to_str()).map(str::to_ascii_lowercase);
+        match extension.as_deref() {
+            Some("jsonl" | "ndjson" | "json") => InputFormat::JsonLines,
+            _ => InputFormat::Csv,
+        }
+    }
+}
+
+/// A decoded file: trimmed headers and the rows below them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawTable {
+    pub headers: Vec<String>,
+    pub rows: Vec<RawRow>,
+}
+
+/// One row of a [`RawTable`], before its cells are interpreted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawRow {
+    /// Spreadsheet numbering (the header is row 1, the first data row 2); for JSON Lines the
+    /// line number.
+    pub row: usize,
+    /// One trimmed cell per header, `None` when blank or absent; `Err` for a row that cannot
+    /// be split into cells.
+    pub cells: Result<Vec<Option<String>>, RowError>,
+}
+
+/// One typed record: `values[i]` is the value of `layout.columns[i]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub row: usize,
+    /// The trimmed text of the key cell, when not blank.
+    pub key: Option<String>,
+    pub values: Vec<Value>,
+}
+
+/// Why one row could not be read. The other rows are unaffected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    pub row: usize,
+    /// The trimmed key cell, when the row has one, so that messages can name the record.
+    pub key: Option<String>,
+    /// The header of the offending cell, when one cell is at fault.
+    pub column: Option<String>,
+    /// The offending text as written.
+    pub raw: Option<String>,
+    /// What was expected, in plain words.
+    pub expected: String,
+}
+
+/// Why a data file cannot be read at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DataError {
+    MissingColumns {
+        /// The entity the columns were required for, when the caller knows it.
+        entity_hint: Option<String>,
+        missing: Vec<String>,
+    },
+    DuplicateColumn(String),
+    Malformed(String),
+    Empty,
+}
+
+/// Long cells are cut in messages so that one error stays on one line.
+const MAX_QUOTED_CHARS: usize = 60;
+
+impl fmt::Display for RowError {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(column) = &self.column {
+            write!(formatter, "column {column}: ")?;
+        }
+        match &self.raw {
+            Some(raw) => {
+                let shown: String = raw.chars().take(MAX_QUOTED_CHARS).collect();
+                let ellipsis = if raw.chars().count() > MAX_QUOTED_CHARS { "…" } else { "" };
+                write!(formatter, "\"{shown}{ellipsis}\" is not valid; expected {}", self.expected)
+            }
+            None => write!(formatter, "expected {}", self.expected),
+        }
+    }
+}
+
+impl std::error::Error for RowError {}
+
+impl fmt::Display for DataError {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DataError::MissingColumns { entity_hint, missing } => {
+                let noun = if missing.len() == 1 { "column" } else { "columns" };
+                write!(formatter, "the data file lacks the {noun} {}", missing.join(", "))?;
+                match entity_hint {
+                    Some(entity) => write!(formatter, " required by entity {entity}")?,
+                    None => write!(formatter, " required by the policy")?,
+                }
+                write!(formatter, "; the first row must name every required column (in any order)")
+            }
+            DataError::DuplicateColumn(header) => write!(
+                formatter,
+                "the data file has more than one column headed {header}; \
+                 each column must appear once so that its cells are not ambiguous"
+            ),
+            DataError::Malformed(reason) => {
+                write!(formatter, "the data file cannot be read: {reason}")
+            }
+            DataError::Empty => write!(formatter, "the data file is empty; expected a first row naming the columns"),
+        }
+    }
+}
+
+impl std::error::Error for DataError {}

@@ -1,0 +1,110 @@
+//! Matching a record layout to a file's headers and reading typed records from raw rows.
+//!
+//! Headers are matched by their text, not their position, because exports reorder columns.
+//! The comparison ignores whitespace and full-width/half-width differences, since Excel users
+//! type `（万元）` and `(万元)` interchangeably.
+
+use super::{parse_cell, ColumnSpec, DataError, RawRow, RawTable, Record, RecordLayout, RowError};
+use crate::value::Value;
+
+/// Where each layout column is found among a file's headers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    /// For each layout column, its position among the headers; `None` for an absent optional
+    /// column.
+    positions: Vec<Option<usize>>,
+}
+
+impl Binding {
+    /// The header position of layout column `column`, when the file has it.
+    pub fn position(&self, column: usize) -> Option<usize> {
+        self.positions.get(column).copied().flatten()
+    }
+}
+
+/// True when every non-optional column of the layout is among the headers (used to pick the
+/// entity when the user gives none).
+pub fn header_matches(layout: &RecordLayout, headers: &[String]) -> bool {
+    let headers: Vec<String> = headers.iter().map(|header| comparable(header)).collect();
+    layout.columns.iter().filter(|spec| !spec.optional).all(|spec| headers.contains(&comparable(&spec.header)))
+}
+
+/// Maps layout columns to header positions. A missing required column is one error listing
+/// all missing columns, before any row is read; a column the file names twice is an error
+/// too, since either copy could be meant.
+pub fn bind(layout: &RecordLayout, headers: &[String]) -> Result<Binding, DataError> {
+    let headers: Vec<String> = headers.iter().map(|header| comparable(header)).collect();
+    let mut positions = Vec::with_capacity(layout.columns.len());
+    let mut missing = Vec::new();
+    for spec in &layout.columns {
+        let wanted = comparable(&spec.header);
+        let mut matching =
+            headers.iter().enumerate().filter(|(_, header)| **header == wanted).map(|(position, _)| position);
+        let position = matching.next();
+        if matching.next().is_some() {
+            return Err(DataError::DuplicateColumn(spec.header.clone()));
+        }
+        if position.is_none() && !spec.optional {
+            missing.push(spec.header.clone());
+        }
+        positions.push(position);
+    }
+    if !missing.is_empty() {
+        return Err(DataError::MissingColumns { entity_hint: None, missing });
+    }
+    Ok(Binding { positions })
+}
+
+/// Reads one typed record. The first cell that cannot be read makes the row an error; the
+/// error carries the record's key when the key cell is readable.
+pub fn read_record(layout: &RecordLayout, binding: &Binding, raw: &RawRow) -> Result<Record, RowError> {
+    let cells = raw.cells.as_ref().map_err(Clone::clone)?;
+    let cell = |column: usize| -> Option<&str> {
+        let position = binding.position(column)?;
+        let text = cells.get(position)?.as_deref()?.trim();
+        (!text.is_empty()).then_some(text)
+    };
+    let key = cell(layout.key).map(str::to_string);
+    let values = layout
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(column, spec)| match cell(column) {
+            None => Ok(spec.when_blank.clone()),
+            Some(text) => parse_cell(text, &spec.kind).map_err(|expected| RowError {
+                row: raw.row,
+                key: key.clone(),
+                column: Some(spec.header.clone()),
+                raw: Some(text.to_string()),
+                expected,
+            }),
+        })
+        .collect::<Result<Vec<Value>, RowError>>()?;
+    Ok(Record { row: raw.row, key, values })
+}
+
+/// Binds `layout` to `table` and reads every row, in file order.
+pub fn read_records(layout: &RecordLayout, table: &RawTable) -> Result<Vec<Result<Record, RowError>>, DataError> {
+    let binding = bind(layout, &table.headers)?;
+    Ok(table.rows.iter().map(|raw| read_record(layout, &binding, raw)).collect())
+}
+
+/// The form of a header used for matching: no whitespace, full-width ASCII as half-width.
+fn comparable(header: &str) -> String {
+    header
+        .chars()
+        .filter(|character| !character.is_whitespace() && *character != '\u{feff}')
+        .map(|character| match character {
+            '\u{ff01}'..='\u{ff5e}' => char::from_u32(u32::from(character) - 0xfee0).unwrap_or(character),
+            _ => character,
+        })
+        .collect()
+}
+
+/// Used by callers that want to show which layout column a header binds to.
+impl ColumnSpec {
+    /// Whether `header` names this column, under the same comparison [`bind`] uses.
+    pub fn is_named(&self, header: &str) -> bool {
+        comparable(&self.header) == comparable(header)
+    }
+}

@@ -1,0 +1,18 @@
+//! `policy`: a declarative language for public subsidy and eligibility policies.
+//!
+//! The pipeline, one module per stage (see ARCHITECTURE.md):
+//! [`syntax`] (text → AST with spans) → [`check`] (names, types, diagnostics) →
+//! [`compile`] (slot-indexed program) → [`eval`] (decisions, awards and the trace that explains
+//! them) → [`explain`] and the output formats in [`output`]. Data files are read by [`data`].
+//! All I/O lives in the binary (`src/main.rs`, [`cli`]); everything here is pure.
+
+pub mod check;
+pub mod cli;
+pub mod compile;
+pub mod data;
+pub mod diagnostic;
+pub mod eval;
+pub mod explain;
+pub mod output;
+pub mod syntax;
+pub mod value;

@@ -1,0 +1,230 @@
+//! Output formats of `eval`: JSON Lines (the contract other tools read), CSV and a terminal
+//! table; and how values are written for people (`300万元`, `50%`, 是/否).
+
+use crate::check::{ItemKind, Model, Type};
+use crate::compile::Program;
+use crate::eval::{AwardStatus, Outcome};
+use crate::value::Value;
+use rust_decimal::Decimal;
+use serde_json::{json, Map, Value as Json};
+
+/// An amount in 元 as the JSON contract writes it: a plain decimal string, no trailing zeros.
+pub fn yuan_string(amount: Decimal) -> String {
+    amount.normalize().to_string()
+}
+
+/// An amount for people: in 万元 (the unit of the city's data), e.g. `18.75万元`.
+pub fn money_text(amount: Decimal) -> String {
+    match amount.checked_div(Decimal::from(10_000)) {
+        Some(wan) if !amount.is_zero() => format!("{}万元", wan.normalize()),
+        _ => format!("{}元", amount.normalize()),
+    }
+}
+
+/// A value of a known type, for people.
+pub fn value_text(model: &Model, value_type: &Type, value: &Value) -> String {
+    match (value_type, value) {
+        (_, Value::Unknown) => "（空白）".to_string(),
+        (Type::Money, Value::Number(amount)) => money_text(*amount),
+        (Type::Percent, Value::Number(fraction)) => {
+            format!("{}%", fraction.checked_mul(Decimal::ONE_HUNDRED).unwrap_or(*fraction).normalize())
+        }
+        (_, Value::Number(number)) => number.normalize().to_string(),
+        (_, Value::Bool(true)) => "是".to_string(),
+        (_, Value::Bool(false)) => "否".to_string(),
+        (_, Value::Date(date)) => date.to_string(),
+        (_, Value::Duration(period)) => period.to_string(),
+        (_, Value::Text(text)) => text.to_string(),
+        (Type::Enum(index), Value::Enum(label)) => model
+            .enums
+            .get(*index)
+            .and_then(|definition| definition.labels.get(*label as usize))
+            .cloned()
+            .unwrap_or_default(),
+        (Type::List(element), Value::List(items)) => {
+            if items.is_empty() {
+                "（无）".to_string()
+            } else {
+                items.iter().map(|item| value_text(model, element, item)).collect::<Vec<_>>().join("、")
+            }
+        }
+        (_, other) => format!("{other:?}"),
+    }
+}
+
+/// A value in the JSON contract: numbers as decimal strings (money in 元), unknown as null.
+fn value_json(model: &Model, value_type: &Type, value: &Value) -> Json {
+    match (value_type, value) {
+        (_, Value::Unknown) => Json::Null,
+        (_, Value::Number(number)) => Json::String(yuan_string(*number)),
+        (_, Value::Bool(value)) => Json::String(if *value { "yes" } else { "no" }.to_string()),
+        _ => Json::String(value_text(model, value_type, value)),
+    }
+}
+
+pub fn truth_word(value: &Value) -> &'static str {
+    match value {
+        Value::Bool(true) => "yes",
+        Value::Bool(false) => "no",
+        _ => "unknown",
+    }
+}
+
+/// One decided record as a JSON Lines object; every field is always present.
+pub fn decision_json(model: &Model, program: &Program, key: Option<&str>, outcome: &Outcome) -> Json {
+    let mut decisions = Map::new();
+    for item in &program.decisions {
+        if let Some(definition) = model.items.get(*item) {
+            decisions.insert(definition.name.clone(), json!(truth_word(outcome.slot(program, *item))));
+        }
+    }
+    let awards: Vec<Json> = outcome
+        .awards
+        .iter()
+        .filter_map(|award| match award.status {
+            AwardStatus::Paid(amount) => model
+                .items
+                .get(award.item)
+                .map(|definition| json!({"award": definition.name, "amount": yuan_string(amount)})),
+            _ => None,
+        })
+        .collect();
+    let benefits: Vec<Json> = program
+        .benefits
+        .iter()
+        .filter(|item| outcome.slot(program, **item) == &Value::Bool(true))
+        .filter_map(|item| model.items.get(*item).map(|definition| json!(definition.name)))
+        .collect();
+    let mut values = Map::new();
+    for item in &program.outputs {
+        if let Some(definition) = model.items.get(*item) {
+            values.insert(
+                definition.name.clone(),
+                value_json(model, &definition.item_type, outcome.slot(program, *item)),
+            );
+        }
+    }
+    json!({
+        "id": key,
+        "decisions": decisions,
+        "awards": awards,
+        "benefits": benefits,
+        "values": values,
+        "total": yuan_string(outcome.total),
+    })
+}
+
+/// A row that could not be decided: one line all the same, so that no record goes missing.
+pub fn error_json(key: Option<&str>, row: usize, error: &str) -> Json {
+    json!({"id": key, "row": row, "error": error})
+}
+
+/// Column headers of the CSV and table formats: the key, each decision, each award's amount,
+/// benefits, outputs, total, error.
+pub fn flat_headers(model: &Model, program: &Program) -> Vec<String> {
+    let mut headers = vec![model
+        .entities
+        .get(program.entity)
+        .and_then(|entity| entity.fields.get(entity.key))
+        .map(|field| field.column.clone())
+        .unwrap_or_else(|| "id".to_string())];
+    let label = |item: &usize| {
+        model
+            .items
+            .get(*item)
+            .map(|definition| match &definition.provenance.label {
+                Some(label) => format!("{}（{}）", definition.name, label),
+                None => definition.name.clone(),
+            })
+            .unwrap_or_default()
+    };
+    headers.extend(program.decisions.iter().map(label));
+    headers.extend(program.awards.iter().map(|item| format!("{}（元）", label(item))));
+    headers.push("benefits（非资金支持）".to_string());
+    headers.extend(program.outputs.iter().map(label));
+    headers.push("total（元）".to_string());
+    headers.push("error".to_string());
+    headers
+}
+
+/// The same record as [`decision_json`], flattened to one cell per header of [`flat_headers`].
+pub fn flat_row(model: &Model, program: &Program, key: Option<&str>, outcome: &Outcome) -> Vec<String> {
+    let mut row = vec![key.unwrap_or("").to_string()];
+    row.extend(program.decisions.iter().map(|item| truth_word(outcome.slot(program, *item)).to_string()));
+    for item in &program.awards {
+        let paid = outcome.awards.iter().find(|award| award.item == *item).and_then(|award| match award.status {
+            AwardStatus::Paid(amount) => Some(yuan_string(amount)),
+            _ => None,
+        });
+        row.push(paid.unwrap_or_default());
+    }
+    let benefits: Vec<String> = program
+        .benefits
+        .iter()
+        .filter(|item| outcome.slot(program, **item) == &Value::Bool(true))
+        .filter_map(|item| model.items.get(*item).map(|definition| definition.name.clone()))
+        .collect();
+    row.push(benefits.join("、"));
+    for item in &program.outputs {
+        let text = model
+            .items
+            .get(*item)
+            .map(|definition| match outcome.slot(program, *item) {
+                Value::Unknown => String::new(),
+                Value::Number(number) => yuan_string(*number),
+                value => value_text(model, &definition.item_type, value),
+            })
+            .unwrap_or_default();
+        row.push(text);
+    }
+    row.push(yuan_string(outcome.total));
+    row.push(String::new());
+    row
+}
+
+pub fn flat_error_row(headers: usize, key: Option<&str>, row: usize, error: &str) -> Vec<String> {
+    let mut cells = vec![String::new(); headers];
+    if let Some(first) = cells.first_mut() {
+        *first = key.unwrap_or("").to_string();
+    }
+    if let Some(last) = cells.last_mut() {
+        *last = format!("row {row}: {error}");
+    }
+    cells
+}
+
+/// Aligns rows into a plain-text table for the terminal (CJK characters count double).
+pub fn text_table(headers: &[String], rows: &[Vec<String>]) -> String {
+    let width = |text: &str| text.chars().map(|character| if character.is_ascii() { 1 } else { 2 }).sum::<usize>();
+    let mut widths: Vec<usize> = headers.iter().map(|header| width(header)).collect();
+    for row in rows {
+        for (index, cell) in row.iter().enumerate() {
+            if let Some(current) = widths.get_mut(index) {
+                *current = (*current).max(width(cell));
+            }
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: &[String]| {
+        let padded: Vec<String> = cells
+            .iter()
+            .enumerate()
+            .map(|(index, cell)| {
+                let target = widths.get(index).copied().unwrap_or(0);
+                format!("{cell}{}", " ".repeat(target.saturating_sub(width(cell))))
+            })
+            .collect();
+        out.push_str(padded.join("  ").trim_end());
+        out.push('\n');
+    };
+    line(headers);
+    for row in rows {
+        line(row);
+    }
+    out
+}
+
+/// Whether an item is an award, for callers that only have the model.
+pub fn is_award(model: &Model, item: usize) -> bool {
+    matches!(model.items.get(item).map(|definition| &definition.kind), Some(ItemKind::Award { .. }))
+}
