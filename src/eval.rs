@@ -274,7 +274,7 @@ pub fn evaluate(code: &Code, record: &[Value], slots: &[Value]) -> Result<Value,
         Operation::Binary { operator, left, right, .. } => {
             let left = evaluate(left, record, slots)?;
             let right = evaluate(right, record, slots)?;
-            arithmetic(*operator, &left, &right).map_err(|()| EvalError::Overflow { span: code.span })?
+            arithmetic(*operator, &left, &right).map_err(|Overflow| EvalError::Overflow { span: code.span })?
         }
         Operation::Call { function, arguments } => {
             let mut best: Option<Value> = None;
@@ -333,8 +333,12 @@ pub fn compare(operator: CompareOperator, left: &Value, right: &Value) -> Value 
     Value::Bool(result)
 }
 
+/// The result left the exact decimal (or calendar) range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Overflow;
+
 /// Exact arithmetic; `Err` on overflow. Unknown operands and division by zero give unknown.
-pub fn arithmetic(operator: BinaryOperator, left: &Value, right: &Value) -> Result<Value, ()> {
+pub fn arithmetic(operator: BinaryOperator, left: &Value, right: &Value) -> Result<Value, Overflow> {
     Ok(match (left, right) {
         (Value::Number(left), Value::Number(right)) => {
             let result = match operator {
@@ -348,15 +352,15 @@ pub fn arithmetic(operator: BinaryOperator, left: &Value, right: &Value) -> Resu
                     left.checked_div(*right)
                 }
             };
-            Value::Number(result.ok_or(())?)
+            Value::Number(result.ok_or(Overflow)?)
         }
         (Value::Date(date), Value::Duration(period)) | (Value::Duration(period), Value::Date(date)) => {
             let period = if operator == BinaryOperator::Subtract { period.negated() } else { *period };
-            Value::Date(period.after(*date).ok_or(())?)
+            Value::Date(period.after(*date).ok_or(Overflow)?)
         }
         (Value::Duration(left), Value::Duration(right)) => {
             let sign = if operator == BinaryOperator::Subtract { -1 } else { 1 };
-            let combine = |a: i32, b: i32| b.checked_mul(sign).and_then(|b| a.checked_add(b)).ok_or(());
+            let combine = |a: i32, b: i32| b.checked_mul(sign).and_then(|b| a.checked_add(b)).ok_or(Overflow);
             Value::Duration(Period {
                 years: combine(left.years, right.years)?,
                 months: combine(left.months, right.months)?,

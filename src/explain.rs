@@ -106,7 +106,7 @@ impl Explainer<'_> {
             self.node(kind, Some(&definition.provenance), Some(&definition.name), truth_word(&slot_value).to_string());
         match self.step(item) {
             Some(StepKind::Condition(code)) => node.children.push(self.code_node(code)?),
-            Some(StepKind::Award { condition, up_to, amount: _, cap: _ }) => {
+            Some(StepKind::Award { condition, up_to, amount: amount_code, cap: cap_code }) => {
                 if let Some(condition) = condition {
                     node.children.push(self.code_node(condition)?);
                 }
@@ -117,7 +117,12 @@ impl Explainer<'_> {
                         _ => String::new(),
                     };
                     if let Some(amount) = result.amount {
-                        let mut computation = format!("amount: {amount_source} = {}{maximum}", money_text(amount));
+                        let computed = money_text(amount);
+                        let mut computation = if amount_source == computed {
+                            format!("amount: {computed}{maximum}")
+                        } else {
+                            format!("amount: {amount_source} = {computed}{maximum}")
+                        };
                         if let Some(cap) = result.cap {
                             if cap < amount {
                                 computation.push_str(&format!(", capped at {}", money_text(cap)));
@@ -126,6 +131,12 @@ impl Explainer<'_> {
                             }
                         }
                         node.details.push(computation);
+                        let mut reads = Vec::new();
+                        self.collect_reads(amount_code, &mut reads);
+                        if let Some(cap_code) = cap_code {
+                            self.collect_reads(cap_code, &mut reads);
+                        }
+                        node.reads = reads;
                     }
                     node.outcome = match &result.status {
                         AwardStatus::Paid(amount) => format!("paid {}", money_text(*amount)),

@@ -441,8 +441,8 @@ impl Checker {
                     span,
                     "mismatched comparison",
                 )
-                .with_label(typed_left.span, format!("{left_name}"))
-                .with_label(typed_right.span, format!("{right_name}"))
+                .with_label(typed_left.span, left_name.clone())
+                .with_label(typed_right.span, right_name.clone())
                 .with_help(help),
             );
             return TypedExpr::error(span);
