@@ -22,7 +22,8 @@ fn json_lines(text: &str) -> Vec<Json> {
 
 /// Amounts are compared as numbers: "1000000" and "1000000.00" are equal.
 fn normalized(mut record: Json) -> Json {
-    let number = |value: &Json| Json::String(Decimal::from_str(value.as_str().unwrap()).unwrap().normalize().to_string());
+    let number =
+        |value: &Json| Json::String(Decimal::from_str(value.as_str().unwrap()).unwrap().normalize().to_string());
     if let Some(total) = record.get("total") {
         record["total"] = number(total);
     }
@@ -134,14 +135,16 @@ fn a_parameter_without_value_is_an_error_until_set() {
     let path = scratch("listing.csv");
     let header = std::fs::read_to_string("tests/cases/enterprises-edge.csv").unwrap();
     let first_two: Vec<&str> = header.lines().take(2).collect();
-    std::fs::write(&path, format!("{},上市阶段,上市费用（万元）\n{},上市中,200\n", first_two[0], first_two[1])).unwrap();
+    std::fs::write(&path, format!("{},上市阶段,上市费用（万元）\n{},上市中,200\n", first_two[0], first_two[1]))
+        .unwrap();
     let file = path.to_str().unwrap();
     let (code, out, _) = policy(&["eval", RIZHAO, file, "--as-of", "2024-06-30"]);
     assert_eq!(code, 1);
     let line = &json_lines(&out)[0];
     let message = line["error"].as_str().unwrap();
     assert!(message.contains("listing_support_rate") && message.contains("--set"), "{message}");
-    let (code, out, err) = policy(&["eval", RIZHAO, file, "--as-of", "2024-06-30", "--set", "listing_support_rate=10%"]);
+    let (code, out, err) =
+        policy(&["eval", RIZHAO, file, "--as-of", "2024-06-30", "--set", "listing_support_rate=10%"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(json_lines(&out)[0]["awards"], serde_json::json!([{"award": "listing_support", "amount": "200000"}]));
 }
@@ -163,7 +166,8 @@ fn set_changes_a_parameter_and_rejects_bad_values() {
 fn a_missing_column_is_one_error_before_any_row() {
     let path = scratch("carriers-missing.csv");
     std::fs::write(&path, "载体编号,载体名称,级别\nZT1,载体,省级\n").unwrap();
-    let (code, out, err) = policy(&["eval", RIZHAO, path.to_str().unwrap(), "--entity", "carrier", "--as-of", "2024-06-30"]);
+    let (code, out, err) =
+        policy(&["eval", RIZHAO, path.to_str().unwrap(), "--entity", "carrier", "--as-of", "2024-06-30"]);
     assert_eq!(code, 1);
     assert!(out.is_empty());
     assert!(err.contains("载体类型") && err.contains("本年度新获认定"), "{err}");

@@ -6,8 +6,10 @@ const RIZHAO: &str = "policies/rizhao-2022.policy";
 fn explain(data: &str, id: &str, format: &str) -> String {
     let mut out = Vec::new();
     let mut err = Vec::new();
-    let arguments =
-        ["explain", RIZHAO, data, "--id", id, "--as-of", "2024-06-30", "--format", format].iter().map(Into::into).collect();
+    let arguments = ["explain", RIZHAO, data, "--id", id, "--as-of", "2024-06-30", "--format", format]
+        .iter()
+        .map(Into::into)
+        .collect();
     let code = policy::cli::run(arguments, &mut out, &mut err, false);
     assert_eq!(code, 0, "{}", String::from_utf8_lossy(&err));
     String::from_utf8(out).unwrap()
@@ -49,7 +51,8 @@ fn json_explanation_of_a_capped_award() {
 fn an_unknown_key_is_an_error() {
     let mut out = Vec::new();
     let mut err = Vec::new();
-    let arguments = ["explain", RIZHAO, EDGE, "--id", "nobody", "--as-of", "2024-06-30"].iter().map(Into::into).collect();
+    let arguments =
+        ["explain", RIZHAO, EDGE, "--id", "nobody", "--as-of", "2024-06-30"].iter().map(Into::into).collect();
     assert_eq!(policy::cli::run(arguments, &mut out, &mut err, false), 1);
     assert!(String::from_utf8_lossy(&err).contains("no record with key nobody"));
 }

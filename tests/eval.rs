@@ -1,0 +1,48 @@
+//! The evaluator's logic on small data-driven cases.
+
+fn decisions(policy_file: &str, data: &str) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let arguments = ["eval", policy_file, data, "--as-of", "2024-01-01"].iter().map(Into::into).collect();
+    let code = policy::cli::run(arguments, &mut out, &mut err, false);
+    assert_eq!(code, 0, "{}", String::from_utf8_lossy(&err));
+    String::from_utf8(out).unwrap().lines().map(|line| serde_json::from_str(line).unwrap()).collect()
+}
+
+#[test]
+fn all_of_any_of_and_not_follow_kleene_logic() {
+    let kleene = |a: &str, b: &str| -> (&'static str, &'static str, &'static str) {
+        let truth = |x: &str| match x {
+            "yes" => Some(true),
+            "no" => Some(false),
+            _ => None,
+        };
+        let word = |value: Option<bool>| match value {
+            Some(true) => "yes",
+            Some(false) => "no",
+            None => "unknown",
+        };
+        let (a, b) = (truth(a), truth(b));
+        let both = match (a, b) {
+            (Some(false), _) | (_, Some(false)) => Some(false),
+            (Some(true), Some(true)) => Some(true),
+            _ => None,
+        };
+        let either = match (a, b) {
+            (Some(true), _) | (_, Some(true)) => Some(true),
+            (Some(false), Some(false)) => Some(false),
+            _ => None,
+        };
+        (word(both), word(either), word(either.map(|value| !value)))
+    };
+    let lines = decisions("tests/cases/kleene.policy", "tests/cases/kleene.csv");
+    assert_eq!(lines.len(), 9);
+    for line in lines {
+        let id = line["id"].as_str().unwrap();
+        let (a, b) = id.split_once('-').unwrap();
+        let (both, either, neither) = kleene(a, b);
+        assert_eq!(line["decisions"]["both"], both, "{id}");
+        assert_eq!(line["decisions"]["either"], either, "{id}");
+        assert_eq!(line["decisions"]["neither"], neither, "{id}");
+    }
+}
