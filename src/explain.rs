@@ -8,7 +8,7 @@
 use crate::check::{ItemKind, Model, Provenance, Type};
 use crate::compile::{Code, Operation, Program, StepKind};
 use crate::eval::{evaluate, AwardStatus, EvalError, Outcome};
-use crate::output::{money_text, truth_word, value_text};
+use crate::output::{money_text, truth_word, value_text, BLANK};
 use crate::syntax::Connective;
 use crate::value::Value;
 use serde::Serialize;
@@ -56,7 +56,15 @@ pub fn explain(
     let explainer = Explainer { model, program, source, record, slots: &outcome.slots };
     let mut nodes = Vec::new();
     for item in program.decisions.iter().chain(&program.awards).chain(&program.benefits) {
-        nodes.push(explainer.item_node(*item, outcome)?);
+        let mut node = explainer.item_node(*item, outcome)?;
+        if node.outcome.starts_with("unknown") {
+            let mut blanks = Vec::new();
+            blank_columns(&node, &mut blanks);
+            if !blanks.is_empty() {
+                node.details.push(format!("blank columns that would settle it: {}", blanks.join(", ")));
+            }
+        }
+        nodes.push(node);
     }
     Ok(Explanation {
         id: key.map(str::to_string),
@@ -64,6 +72,21 @@ pub fn explain(
         as_of: program.as_of.to_string(),
         nodes,
     })
+}
+
+/// The columns read blank by the unknown conditions under `node`.
+fn blank_columns(node: &Node, blanks: &mut Vec<String>) {
+    if !node.outcome.starts_with("unknown") {
+        return;
+    }
+    for read in &node.reads {
+        if read.value == BLANK && !blanks.contains(&read.column) {
+            blanks.push(read.column.clone());
+        }
+    }
+    for child in &node.children {
+        blank_columns(child, blanks);
+    }
 }
 
 struct Explainer<'a> {
@@ -182,9 +205,9 @@ impl Explainer<'_> {
                 for part in parts {
                     node.children.push(self.code_node(part)?);
                 }
-                // Why not: the parts that decided it come first.
-                let deciding = if *connective == Connective::All { "no" } else { "yes" };
-                node.children.sort_by_key(|child| child.outcome != deciding);
+                // Why (not): the parts with the outcome of the whole come first.
+                let whole = node.outcome.clone();
+                node.children.sort_by_key(|child| child.outcome != whole);
                 node
             }
             Operation::Not(inner) => {

@@ -21,10 +21,13 @@ pub fn money_text(amount: Decimal) -> String {
     }
 }
 
+/// How a blank (unknown) input is shown to people.
+pub const BLANK: &str = "（空白）";
+
 /// A value of a known type, for people.
 pub fn value_text(model: &Model, value_type: &Type, value: &Value) -> String {
     match (value_type, value) {
-        (_, Value::Unknown) => "（空白）".to_string(),
+        (_, Value::Unknown) => BLANK.to_string(),
         (Type::Money, Value::Number(amount)) => money_text(*amount),
         (Type::Percent, Value::Number(fraction)) => {
             format!("{}%", fraction.checked_mul(Decimal::ONE_HUNDRED).unwrap_or(*fraction).normalize())
