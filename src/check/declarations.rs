@@ -70,6 +70,19 @@ fn when_clause(declaration: &Declaration) -> Option<&crate::syntax::Expr> {
 }
 
 impl Checker {
+    pub(super) fn declare_unparsed(&mut self, file: &PolicyFile) {
+        // What a declaration that did not parse uses is unknown: do not call anything unused.
+        self.skip_usage = !file.unparsed.is_empty();
+        for unparsed in &file.unparsed {
+            if unparsed.keyword == "policy" {
+                self.header_unparsed = true;
+            }
+            if let Some(name) = &unparsed.name {
+                self.symbols.entry(name.clone()).or_insert((Symbol::Unparsed, unparsed.span));
+            }
+        }
+    }
+
     /// Pass 1: every name, so that declarations may refer to ones written after them.
     pub(super) fn declare_all(&mut self, file: &PolicyFile) {
         for declaration in &file.declarations {
@@ -165,10 +178,15 @@ impl Checker {
                 Symbol::Item(self.model.items.len() - 1)
             }
         };
-        if let Some((_, first)) = self.symbols.get(&name.text) {
+        if let Some((existing, first)) = self.symbols.get(&name.text).copied() {
+            if existing == Symbol::Unparsed {
+                self.symbols.insert(name.text.clone(), (symbol, name.span));
+                return Some(symbol);
+            }
+            self.rejected.push(symbol);
             self.error(
                 Diagnostic::error("check::duplicate-name", format!("`{}` is declared twice", name.text), name.span, "declared again here")
-                    .with_label(*first, "first declared here")
+                    .with_label(first, "first declared here")
                     .with_help("give each declaration its own name; names are shared by rules, awards, parameters, tables, entities and enums"),
             );
             return None;
@@ -369,7 +387,11 @@ impl Checker {
                 _ => {}
             }
         }
-        if !self.symbols.values().any(|(symbol, _)| *symbol == Symbol::Policy) {
+        let nothing_declared = file.declarations.is_empty();
+        if !self.header_unparsed
+            && !nothing_declared
+            && !self.symbols.values().any(|(symbol, _)| *symbol == Symbol::Policy)
+        {
             let span = file.declarations.first().map(|declaration| declaration.name.span).unwrap_or_default();
             self.error(
                 Diagnostic::warning("check::missing-header", "the file has no `policy` header", span, "the file starts here")
@@ -549,7 +571,11 @@ impl Checker {
                             .with_help("each column maps to one field; refer to that field wherever it is needed"),
                         );
                     }
-                    self.check_column_fits(&field.column, &field_type, unit, field.field_type.span);
+                    let written_unit = match &field.field_type.kind {
+                        TypeExprKind::Money { unit } => *unit,
+                        _ => None,
+                    };
+                    self.check_column_fits(&field.column, &field_type, written_unit, field.field_type.span);
                     let when_blank = match &field.blank_means {
                         None => Value::Unknown,
                         Some(expr) => self.constant(expr, &field_type, "blank means"),
@@ -636,6 +662,19 @@ impl Checker {
         };
         if let Some(column_unit) = column_unit {
             match (field_type, unit) {
+                (Type::Money, None) if column_unit != MoneyUnit::Yuan => self.error(
+                    Diagnostic::error(
+                        "check::column-unit",
+                        format!("the column is in {} but `money` without a unit reads it in 元", column_unit.symbol()),
+                        type_span,
+                        "read as 元",
+                    )
+                    .with_label(column.span, format!("written in {}", column_unit.symbol()))
+                    .with_help(format!(
+                        "write `money in {}` so that amounts are converted to 元 exactly",
+                        column_unit.symbol()
+                    )),
+                ),
                 (Type::Money, Some(unit)) if unit != column_unit => self.error(
                     Diagnostic::error(
                         "check::column-unit",
@@ -791,6 +830,7 @@ impl Checker {
             let Some(Symbol::Group(index)) = symbol else { continue };
             let mut awards = Vec::new();
             let mut entity = None;
+            let errors_before = self.diagnostics.len();
             for clause in &declaration.clauses {
                 let ClauseKind::Among(names) = &clause.kind else { continue };
                 for name in names {
@@ -831,6 +871,7 @@ impl Checker {
                                 awards.push(item_index);
                             }
                         }
+                        Some((Symbol::Unparsed, _)) => {}
                         Some(_) => self.error(
                             Diagnostic::error(
                                 "check::not-an-award",
@@ -844,7 +885,7 @@ impl Checker {
                     }
                 }
             }
-            if awards.len() < 2 {
+            if awards.len() < 2 && self.diagnostics.len() == errors_before {
                 self.error(
                     Diagnostic::warning(
                         "check::small-group",
@@ -959,13 +1000,17 @@ impl Checker {
 
     /// Rules, tables, values and parameters nobody refers to are probably a mistake.
     pub(super) fn check_usage(&mut self) {
+        if self.skip_usage {
+            return;
+        }
         let mut warnings = Vec::new();
         for (index, item) in self.model.items.iter().enumerate() {
             let is_root = matches!(
                 item.kind,
                 ItemKind::Decision | ItemKind::Award { .. } | ItemKind::Benefit | ItemKind::Value { output: true, .. }
             );
-            if !is_root && !self.used_items.get(index).copied().unwrap_or(true) {
+            let rejected = self.rejected.contains(&Symbol::Item(index));
+            if !is_root && !rejected && !self.used_items.get(index).copied().unwrap_or(true) {
                 warnings.push(
                     Diagnostic::warning(
                         "check::unused",
@@ -978,7 +1023,8 @@ impl Checker {
             }
         }
         for (index, parameter) in self.model.parameters.iter().enumerate() {
-            if !self.used_parameters.get(index).copied().unwrap_or(true) {
+            let rejected = self.rejected.contains(&Symbol::Parameter(index));
+            if !rejected && !self.used_parameters.get(index).copied().unwrap_or(true) {
                 warnings.push(
                     Diagnostic::warning(
                         "check::unused",

@@ -311,7 +311,7 @@ impl Checker {
                             format!("a {item_entity} {keyword}"),
                         )
                         .with_label(declared_at, "declared here")
-                        .with_help(format!("a {this_entity} rule can only use {this_entity} fields, parameters and other {this_entity} declarations")),
+                        .with_help(format!("what is declared `for {this_entity}` can only use the fields of {this_entity}, parameters and other declarations `for {this_entity}`")),
                     );
                     return TypedExpr::error(span);
                 }
@@ -322,6 +322,7 @@ impl Checker {
             }
             Some((Symbol::Entity(_), _)) => self.not_a_value(name, "is an entity; refer to its fields by name", span),
             Some((Symbol::Group(_), _)) => self.not_a_value(name, "is a no-stacking group, not a value", span),
+            Some((Symbol::Unparsed, _)) => TypedExpr::error(span),
             Some((Symbol::Policy, _)) | None => {
                 let mut candidates: Vec<String> = self
                     .model

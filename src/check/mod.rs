@@ -30,6 +30,7 @@ impl Checked {
 
 pub fn check(file: &PolicyFile) -> Checked {
     let mut checker = Checker::default();
+    checker.declare_unparsed(file);
     checker.declare_all(file);
     checker.resolve_signatures(file);
     checker.check_bodies(file);
@@ -50,6 +51,8 @@ enum Symbol {
     Parameter(usize),
     Item(usize),
     Group(usize),
+    /// A declaration that did not parse: uses of its name are not reported again.
+    Unparsed,
 }
 
 #[derive(Default)]
@@ -61,6 +64,12 @@ struct Checker {
     declared: Vec<Option<Symbol>>,
     used_parameters: Vec<bool>,
     used_items: Vec<bool>,
+    /// Declarations rejected as duplicates: not reported again as unused.
+    rejected: Vec<Symbol>,
+    /// The `policy` header did not parse: do not also report it missing.
+    header_unparsed: bool,
+    /// Some declaration did not parse, so usage warnings would be guesses.
+    skip_usage: bool,
 }
 
 impl Checker {

@@ -144,12 +144,14 @@ impl Checker {
                 .with_help("add rows such as `\"省级\" => 20万元` or `at least 5% => 20`"),
             );
         }
-        self.check_brackets(&rows, otherwise_span.is_some(), declaration.name.span);
+        let key_type = key_types.first().cloned().unwrap_or(Type::Error);
+        self.check_brackets(&rows, otherwise_span.is_some(), declaration.name.span, &key_type);
         self.check_key_rows(&rows, &key_types, otherwise_span.is_some(), declaration.name.span);
         (keys, rows)
     }
 
-    fn check_brackets(&mut self, rows: &[Row], has_otherwise: bool, table_span: Span) {
+    fn check_brackets(&mut self, rows: &[Row], has_otherwise: bool, table_span: Span, key_type: &Type) {
+        let show = |limit: Decimal| limit_text(limit, key_type);
         let mut brackets = Vec::new();
         for row in rows {
             let Pattern::Range { lower, upper } = &row.pattern else { continue };
@@ -200,7 +202,7 @@ impl Checker {
                 }
                 Some(None) => {}
                 Some(Some(reach)) => {
-                    if let Some(gap) = gap_between(reach, bracket.lower) {
+                    if let Some(gap) = gap_between(reach, bracket.lower, &show) {
                         gaps.push(gap);
                     }
                 }
@@ -212,7 +214,7 @@ impl Checker {
             });
         }
         if let Some(Some(reach)) = covered {
-            gaps.push(format!("{} {}", if reach.inclusive { "above" } else { "at least" }, reach.limit.normalize()));
+            gaps.push(format!("{} {}", if reach.inclusive { "above" } else { "at least" }, show(reach.limit)));
         }
         if !gaps.is_empty() {
             self.error(
@@ -341,7 +343,7 @@ fn intersects(first: &Bracket, second: &Bracket) -> bool {
 }
 
 /// The values between what is covered so far (`reach`) and the next bracket's lower end.
-fn gap_between(reach: End, next_lower: Option<End>) -> Option<String> {
+fn gap_between(reach: End, next_lower: Option<End>, show: &dyn Fn(Decimal) -> String) -> Option<String> {
     let lower = next_lower?;
     let touches = match reach.limit.cmp(&lower.limit) {
         Ordering::Greater => true,
@@ -352,15 +354,24 @@ fn gap_between(reach: End, next_lower: Option<End>) -> Option<String> {
         return None;
     }
     if reach.limit == lower.limit {
-        return Some(format!("equal to {}", reach.limit.normalize()));
+        return Some(format!("equal to {}", show(reach.limit)));
     }
     Some(format!(
         "{} {} and {} {}",
-        if reach.inclusive { "above" } else { "from" },
-        reach.limit.normalize(),
-        if lower.inclusive { "below" } else { "up to" },
-        lower.limit.normalize()
+        if reach.inclusive { "above" } else { "at least" },
+        show(reach.limit),
+        if lower.inclusive { "below" } else { "at most" },
+        show(lower.limit)
     ))
+}
+
+/// A bracket limit as the policy writes it: `5%`, `900万元`, `20`.
+fn limit_text(limit: Decimal, key_type: &Type) -> String {
+    match key_type {
+        Type::Percent => format!("{}%", limit.checked_mul(Decimal::ONE_HUNDRED).unwrap_or(limit).normalize()),
+        Type::Money => crate::output::money_text(limit),
+        _ => limit.normalize().to_string(),
+    }
 }
 
 fn further(reach: End, upper: End) -> End {

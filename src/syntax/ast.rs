@@ -39,6 +39,16 @@ pub struct Text {
 #[derive(Debug, Clone, Default)]
 pub struct PolicyFile {
     pub declarations: Vec<Declaration>,
+    /// Declarations that did not parse (each already has a diagnostic).
+    pub unparsed: Vec<Unparsed>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Unparsed {
+    /// The first word (`rule`, `award`, `policy`, …), whatever it is.
+    pub keyword: String,
+    pub name: Option<String>,
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

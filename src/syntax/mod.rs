@@ -17,7 +17,11 @@ use crate::diagnostic::Diagnostic;
 pub fn parse(source: &str) -> (PolicyFile, Vec<Diagnostic>) {
     let mut file = PolicyFile::default();
     let mut diagnostics = Vec::new();
-    if source.trim().is_empty() {
+    let only_comments = source.lines().all(|line| {
+        let line = line.trim_start_matches('\u{FEFF}').trim();
+        line.is_empty() || line.starts_with('#')
+    });
+    if only_comments {
         diagnostics.push(
             Diagnostic::error("syntax::empty-file", "the policy file is empty", Span::new(0, 0), "nothing here")
                 .with_help("start with a `policy \"title\"` declaration, then entities, parameters, rules and awards"),
@@ -30,10 +34,24 @@ pub fn parse(source: &str) -> (PolicyFile, Vec<Diagnostic>) {
         };
         match parser::parse_declaration(chunk, start) {
             Ok(declaration) => file.declarations.push(declaration),
-            Err(diagnostic) => diagnostics.push(diagnostic),
+            Err(diagnostic) => {
+                diagnostics.push(diagnostic);
+                file.unparsed.push(unparsed_declaration(chunk, start));
+            }
         }
     }
     (file, diagnostics)
+}
+
+/// What can still be read of a declaration that did not parse: its keyword and name, so that
+/// the checker neither reports uses of it as unknown names nor misses it as a header.
+fn unparsed_declaration(chunk: &str, start: usize) -> Unparsed {
+    let code: String = chunk.lines().filter(|line| !line.trim_start().starts_with('#')).collect::<Vec<_>>().join("\n");
+    let mut words = code.split_whitespace();
+    let keyword = words.next().unwrap_or("").to_string();
+    let keyword = if keyword == "output" { words.next().unwrap_or("").to_string() } else { keyword };
+    let name = words.next().map(|name| name.trim_end_matches(':').to_string());
+    Unparsed { keyword, name, span: Span::new(start, start + chunk.trim_end().len()) }
 }
 
 /// Byte ranges of the declarations: each starts at a line beginning in the first column with

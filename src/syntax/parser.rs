@@ -52,6 +52,8 @@ fn syntax_error(error: &pest::error::Error<Rule>, text: &str, offset: usize) -> 
         pest::error::InputLocation::Span((start, _)) => start,
     };
     let found = text.get(position..).and_then(|rest| rest.split_whitespace().next()).unwrap_or("");
+    // At the end of a declaration, point at its last written character, not at the next one.
+    let position = if found.is_empty() { text.trim_end().len() } else { position };
     let found_end = position + found.len();
     let expected = match &error.variant {
         pest::error::ErrorVariant::ParsingError { positives, .. } => {
@@ -72,7 +74,13 @@ fn syntax_error(error: &pest::error::Error<Rule>, text: &str, offset: usize) -> 
     } else {
         (format!("syntax error: expected {expected_text}"), format!("unexpected `{}`", truncate(found)))
     };
-    let help = if position == 0 {
+    let opened = text.matches(['(', '[']).count();
+    let closed = text.matches([')', ']']).count();
+    let help = if opened > closed {
+        "a `(` or `[` is not closed: add the `)` or `]` where the list ends"
+    } else if found.starts_with('=') && text.get(..position).is_some_and(|before| before.ends_with('=')) {
+        "compare with a single `=`: `registered_in = \"日照市\"`"
+    } else if position == 0 {
         "a declaration starts in the first column with one of: policy, enum, entity, parameter, rule, decision, award, benefit, table, value, no stacking; its clauses are indented"
     } else {
         "clauses are indented under their declaration; text is quoted (\"…\"); names use letters, digits and _; `#` starts a comment"
@@ -151,9 +159,12 @@ struct Builder {
 type Built<T> = Result<T, Diagnostic>;
 
 impl Builder {
+    /// The pair's span without the whitespace and comments pest lets trail after it, so that
+    /// labels underline only what was written.
     fn span(&self, pair: &Pair<Rule>) -> Span {
         let span = pair.as_span();
-        Span::new(self.offset + span.start(), self.offset + span.end())
+        let written = trim_trailing_comments(pair.as_str());
+        Span::new(self.offset + span.start(), self.offset + span.start() + written.len())
     }
 
     fn unexpected(&self, pair: &Pair<Rule>) -> Diagnostic {
@@ -574,6 +585,20 @@ fn binary_operator(text: &str) -> BinaryOperator {
         "/" | "÷" => BinaryOperator::Divide,
         _ => BinaryOperator::Of,
     }
+}
+
+/// Drops trailing blank lines, spaces and whole-line comments.
+fn trim_trailing_comments(text: &str) -> &str {
+    let mut rest = text.trim_end();
+    while let Some(line_start) = rest.rfind('\n') {
+        let last_line = rest.get(line_start + 1..).unwrap_or("");
+        if last_line.trim_start().starts_with('#') {
+            rest = rest.get(..line_start).unwrap_or("").trim_end();
+        } else {
+            break;
+        }
+    }
+    rest
 }
 
 fn unescape(raw: &str) -> String {
