@@ -3,7 +3,7 @@
 fn decisions(policy_file: &str, data: &str) -> Vec<serde_json::Value> {
     let mut out = Vec::new();
     let mut err = Vec::new();
-    let arguments = ["eval", policy_file, data, "--as-of", "2024-01-01"].iter().map(Into::into).collect();
+    let arguments = ["eval", policy_file, data, "--as-of", "2024-06-30"].iter().map(Into::into).collect();
     let code = policy::cli::run(arguments, &mut out, &mut err, false);
     assert_eq!(code, 0, "{}", String::from_utf8_lossy(&err));
     String::from_utf8(out).unwrap().lines().map(|line| serde_json::from_str(line).unwrap()).collect()
@@ -45,4 +45,12 @@ fn all_of_any_of_and_not_follow_kleene_logic() {
         assert_eq!(line["decisions"]["either"], either, "{id}");
         assert_eq!(line["decisions"]["neither"], neither, "{id}");
     }
+}
+
+#[test]
+fn chinese_names_work_everywhere() {
+    let lines = decisions("tests/cases/chinese-names.policy", "examples/rizhao/districts.csv");
+    let paid: Vec<&serde_json::Value> = lines.iter().map(|line| &line["awards"]).collect();
+    assert_eq!(paid[0], &serde_json::json!([{"award": "区县奖励", "amount": "3000000"}]));
+    assert_eq!(paid[1], &serde_json::json!([]));
 }
