@@ -76,15 +76,22 @@ impl Period {
 
 impl std::fmt::Display for Period {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let unit = |count: i32, singular: &str| {
+            if count.abs() == 1 {
+                format!("{count} {singular}")
+            } else {
+                format!("{count} {singular}s")
+            }
+        };
         let mut parts = Vec::new();
         if self.years != 0 {
-            parts.push(format!("{} years", self.years));
+            parts.push(unit(self.years, "year"));
         }
         if self.months != 0 {
-            parts.push(format!("{} months", self.months));
+            parts.push(unit(self.months, "month"));
         }
         if self.days != 0 || parts.is_empty() {
-            parts.push(format!("{} days", self.days));
+            parts.push(unit(self.days, "day"));
         }
         write!(f, "{}", parts.join(" "))
     }

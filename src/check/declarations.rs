@@ -24,6 +24,12 @@ fn allowed_clauses(kind: DeclarationKind) -> &'static [&'static str] {
     }
 }
 
+/// `a rule`, `an award`, `an enum`.
+fn with_article(noun: &str) -> String {
+    let article = if noun.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+    format!("{article} {noun}")
+}
+
 /// Clauses that may appear more than once.
 fn repeatable(keyword: &str) -> bool {
     matches!(keyword, "field" | "a table row (… => …)")
@@ -208,7 +214,7 @@ impl Checker {
                 self.error(
                     Diagnostic::error(
                         "check::misplaced-clause",
-                        format!("a {} has no `{}` clause", kind.keyword(), keyword),
+                        format!("{} has no `{}` clause", with_article(kind.keyword()), keyword),
                         clause.span,
                         "not allowed here",
                     )
@@ -268,7 +274,7 @@ impl Checker {
             self.error(
                 Diagnostic::error(
                     "check::unexpected-entity",
-                    format!("a {} is not for one entity", kind.keyword()),
+                    format!("{} is not for one entity", with_article(kind.keyword())),
                     entity.span,
                     "remove this",
                 )
@@ -280,7 +286,7 @@ impl Checker {
             (Some(declared), false) => self.error(
                 Diagnostic::error(
                     "check::unexpected-type",
-                    format!("a {} has no declared type", kind.keyword()),
+                    format!("{} has no declared type", with_article(kind.keyword())),
                     declared.span,
                     "remove this",
                 )
@@ -314,7 +320,7 @@ impl Checker {
             self.error(
                 Diagnostic::error(
                     "check::unexpected-value",
-                    format!("a {} is not given with `=`", kind.keyword()),
+                    format!("{} is not given with `=`", with_article(kind.keyword())),
                     value.span,
                     "not here",
                 )

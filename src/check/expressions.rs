@@ -486,7 +486,7 @@ impl Checker {
                 Some(Money)
             }
             (Multiply, Percent, Percent) => Some(Percent),
-            (Multiply, Percent, Integer | Decimal) | (Multiply, Integer | Decimal, Percent) => Some(Decimal),
+            (Multiply, Percent, Integer | Decimal) | (Multiply, Integer | Decimal, Percent) => Some(Percent),
             (Of, Percent, Money) => Some(Money),
             (Of, Percent, Integer | Decimal) => Some(Decimal),
             (Of, Percent, Percent) => Some(Percent),
