@@ -668,36 +668,25 @@ impl Checker {
         };
         if let Some(column_unit) = column_unit {
             match (field_type, unit) {
-                (Type::Money, None) if column_unit != MoneyUnit::Yuan => self.error(
-                    Diagnostic::error(
-                        "check::column-unit",
-                        format!("the column is in {} but `money` without a unit reads it in 元", column_unit.symbol()),
-                        type_span,
-                        "read as 元",
+                (Type::Money, written) if written.unwrap_or(MoneyUnit::Yuan) != column_unit => {
+                    let reads = match written {
+                        Some(unit) => format!("the field reads it in {}", unit.symbol()),
+                        None => "`money` without a unit reads it in 元".to_string(),
+                    };
+                    self.error(
+                        Diagnostic::error(
+                            "check::column-unit",
+                            format!("the column is in {} but {reads}", column_unit.symbol()),
+                            type_span,
+                            format!("read as {}", written.unwrap_or(MoneyUnit::Yuan).symbol()),
+                        )
+                        .with_label(column.span, format!("written in {}", column_unit.symbol()))
+                        .with_help(format!(
+                            "write `money in {}` so that amounts are converted to 元 exactly",
+                            column_unit.symbol()
+                        )),
                     )
-                    .with_label(column.span, format!("written in {}", column_unit.symbol()))
-                    .with_help(format!(
-                        "write `money in {}` so that amounts are converted to 元 exactly",
-                        column_unit.symbol()
-                    )),
-                ),
-                (Type::Money, Some(unit)) if unit != column_unit => self.error(
-                    Diagnostic::error(
-                        "check::column-unit",
-                        format!(
-                            "the column is in {} but the field reads it in {}",
-                            column_unit.symbol(),
-                            unit.symbol()
-                        ),
-                        type_span,
-                        format!("reads {}", unit.symbol()),
-                    )
-                    .with_label(column.span, format!("written in {}", column_unit.symbol()))
-                    .with_help(format!(
-                        "write `money in {}` so that amounts are converted to 元 exactly",
-                        column_unit.symbol()
-                    )),
-                ),
+                }
                 (Type::Money | Type::Decimal | Type::Error, _) => {}
                 _ => self.error(
                     Diagnostic::error(
