@@ -1,7 +1,7 @@
 //! Output formats of `eval`: JSON Lines (the contract other tools read), CSV and a terminal
 //! table; and how values are written for people (`300万元`, `50%`, 是/否).
 
-use crate::check::{ItemKind, Model, Type};
+use crate::check::{Model, Type};
 use crate::compile::Program;
 use crate::eval::{AwardStatus, Outcome};
 use crate::value::Value;
@@ -225,9 +225,4 @@ pub fn text_table(headers: &[String], rows: &[Vec<String>]) -> String {
         line(row);
     }
     out
-}
-
-/// Whether an item is an award, for callers that only have the model.
-pub fn is_award(model: &Model, item: usize) -> bool {
-    matches!(model.items.get(item).map(|definition| &definition.kind), Some(ItemKind::Award { .. }))
 }
