@@ -258,7 +258,7 @@ impl Checker {
             label_counts.push(definition.labels.len());
         }
         let mut missing = Vec::new();
-        let total: usize = label_counts.iter().product();
+        let total = label_counts.iter().fold(1usize, |product, count| product.saturating_mul(*count));
         for combination in 0..total.min(10_000) {
             let mut rest = combination;
             let mut values = Vec::new();
