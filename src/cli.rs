@@ -229,9 +229,13 @@ fn settings(loaded: &Loaded, run: &RunOptions) -> Result<Settings, Failure> {
         None => chrono::Local::now().date_naive(),
     };
     if let Some((from, to)) = loaded.model.header.window {
-        if as_of < from || as_of > to {
+        if as_of < from || to.is_some_and(|to| as_of > to) {
+            let window = match to {
+                Some(to) => format!("from {from} to {to} (both included)"),
+                None => format!("from {from}"),
+            };
             return Err(Failure(format!(
-                "the policy is not in force on {as_of}: {} is in force from {from} to {to} (both included){}; give an evaluation date inside the window with --as-of",
+                "the policy is not in force on {as_of}: {} is in force {window}{}; give an evaluation date inside the window with --as-of",
                 loaded.model.header.title,
                 loaded.model.header.provenance.citation.as_ref().map(|citation| format!(" [{citation}]")).unwrap_or_default()
             )));

@@ -78,6 +78,8 @@ pub enum StepKind {
     Table {
         keys: Vec<Code>,
         rows: Vec<CompiledRow>,
+        /// Some row matches every key: a blank key still gives one of the rows' results.
+        complete: bool,
     },
     Value(Code),
 }
@@ -94,6 +96,7 @@ pub enum CompiledPattern {
     Otherwise,
     Key(Vec<Value>),
     Range { lower: Option<(bool, Code)>, upper: Option<(bool, Code)> },
+    Condition(Code),
 }
 
 #[derive(Debug, Clone)]
@@ -181,7 +184,8 @@ pub fn compile(model: &Model, entity: usize, settings: &Settings) -> Program {
                 amount: compiler.code(amount),
                 cap: cap.as_ref().map(|cap| compiler.code(cap)),
             },
-            ItemKind::Table { keys, rows } => StepKind::Table {
+            ItemKind::Table { keys, rows, complete } => StepKind::Table {
+                complete: *complete,
                 keys: keys.iter().map(|key| compiler.code(key)).collect(),
                 rows: rows
                     .iter()
@@ -193,6 +197,7 @@ pub fn compile(model: &Model, entity: usize, settings: &Settings) -> Program {
                                 lower: lower.as_ref().map(|bound| (bound.inclusive, compiler.code(&bound.limit))),
                                 upper: upper.as_ref().map(|bound| (bound.inclusive, compiler.code(&bound.limit))),
                             },
+                            Pattern::Condition(condition) => CompiledPattern::Condition(compiler.code(condition)),
                         },
                         result: compiler.code(&row.result),
                         span: row.span,

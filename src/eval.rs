@@ -4,6 +4,13 @@
 //! unknown, `all of` is no as soon as one part is no and yes only when all parts are yes, `any
 //! of` the reverse. Arithmetic is exact and checked: an overflow is an error on that record,
 //! never a wrong amount; a division by zero is unknown.
+//!
+//! Unknown numbers may carry bounds ([`Value::Between`]): a table whose key is blank gives any
+//! of its rows' results, so its value lies between the smallest and the largest of them. Sums,
+//! differences, products, `min`/`max` and comparisons carry the bounds along, which is what lets
+//! a scorecard say *yes* when the known points already reach the threshold, and *no* when even
+//! the best of the unknown ones cannot. Bounds are always sound (every completion of the blanks
+//! lies within them) but may be wider than necessary when one blank feeds two summands.
 
 use crate::compile::{Code, CompiledPattern, Operation, Program, StepKind};
 use crate::syntax::{BinaryOperator, CompareOperator, Connective, Function, Span};
@@ -77,7 +84,7 @@ pub fn decide(program: &Program, record: &[Value]) -> Result<Outcome, EvalError>
     for step in &program.steps {
         let value = match &step.kind {
             StepKind::Condition(code) | StepKind::Value(code) => evaluate(code, record, &slots)?,
-            StepKind::Table { keys, rows } => lookup(keys, rows, record, &slots)?.0,
+            StepKind::Table { keys, rows, complete } => lookup(keys, rows, *complete, record, &slots)?.0,
             StepKind::Award { condition, up_to: _, amount, cap } => {
                 let holds = match condition {
                     Some(condition) => truth(&evaluate(condition, record, &slots)?),
@@ -153,55 +160,103 @@ fn apply_no_stacking(program: &Program, awards: &mut [AwardResult]) {
     }
 }
 
-/// The value of a table for a record, and the index of the row that matched.
+/// The value of a table for a record, and the index of the row that matched when one
+/// certainly did. With an unknown key (or an unknown row condition) several rows may apply: the
+/// value is then unknown, bounded by their results when they are numbers and the table is
+/// `complete` (some row matches every key) or a later row certainly matches.
 pub fn lookup(
     keys: &[Code],
     rows: &[crate::compile::CompiledRow],
+    complete: bool,
     record: &[Value],
     slots: &[Value],
 ) -> Result<(Value, Option<usize>), EvalError> {
     let mut key_values = Vec::with_capacity(keys.len());
     for key in keys {
-        let value = evaluate(key, record, slots)?;
-        if value.is_unknown() {
-            return Ok((Value::Unknown, None));
-        }
-        key_values.push(value);
+        key_values.push(evaluate(key, record, slots)?);
     }
+    // Bounds of the results of the rows that may apply; `None` once a result has no bounds.
+    let mut possible: Option<Option<(Decimal, Decimal)>> = None;
+    let widen = |possible: &mut Option<Option<(Decimal, Decimal)>>, result: Option<Value>| {
+        let bounds = result.as_ref().and_then(Value::bounds);
+        *possible = Some(match (*possible, bounds) {
+            (None, bounds) => bounds,
+            (Some(Some((low, high))), Some((result_low, result_high))) => {
+                Some((low.min(result_low), high.max(result_high)))
+            }
+            _ => None,
+        });
+    };
     for (index, row) in rows.iter().enumerate() {
         let matched = match &row.pattern {
             CompiledPattern::Otherwise => Some(true),
-            CompiledPattern::Key(values) => Some(*values == key_values),
+            CompiledPattern::Key(values) => {
+                let mut matched = Some(true);
+                for (wanted, key) in values.iter().zip(&key_values) {
+                    matched = and(matched, if key.is_unknown() { None } else { Some(wanted == key) });
+                }
+                matched
+            }
             CompiledPattern::Range { lower, upper } => {
                 let Some(key) = key_values.first() else { return Ok((Value::Unknown, None)) };
                 let mut inside = Some(true);
-                if let Some((inclusive, limit)) = lower {
-                    let limit = evaluate(limit, record, slots)?;
-                    inside = and(
-                        inside,
-                        order(key, &limit).map(|ordering| {
-                            ordering == Ordering::Greater || (*inclusive && ordering == Ordering::Equal)
-                        }),
-                    );
-                }
-                if let Some((inclusive, limit)) = upper {
-                    let limit = evaluate(limit, record, slots)?;
-                    inside = and(
-                        inside,
-                        order(key, &limit)
-                            .map(|ordering| ordering == Ordering::Less || (*inclusive && ordering == Ordering::Equal)),
-                    );
+                for (is_lower, bound) in [(true, lower), (false, upper)] {
+                    if let Some((inclusive, limit)) = bound {
+                        let limit = evaluate(limit, record, slots)?;
+                        inside = and(inside, within(key, &limit, is_lower, *inclusive));
+                    }
                 }
                 inside
             }
+            CompiledPattern::Condition(condition) => truth(&evaluate(condition, record, slots)?),
         };
         match matched {
-            Some(true) => return Ok((evaluate(&row.result, record, slots)?, Some(index))),
             Some(false) => {}
-            None => return Ok((Value::Unknown, None)),
+            Some(true) => {
+                if possible.is_none() {
+                    return Ok((evaluate(&row.result, record, slots)?, Some(index)));
+                }
+                widen(&mut possible, evaluate(&row.result, record, slots).ok());
+                return Ok((bounded(possible), None));
+            }
+            None => {
+                // A result that cannot be computed only loses the bounds: the row may not apply.
+                widen(&mut possible, evaluate(&row.result, record, slots).ok());
+            }
         }
     }
-    Ok((Value::Unknown, None))
+    Ok((if complete { bounded(possible) } else { Value::Unknown }, None))
+}
+
+fn bounded(possible: Option<Option<(Decimal, Decimal)>>) -> Value {
+    match possible {
+        Some(Some((low, high))) => Value::between(low, high),
+        _ => Value::Unknown,
+    }
+}
+
+/// Whether `key` lies on the inner side of one end of a bracket: yes or no when every value
+/// the key may have agrees, otherwise unknown.
+fn within(key: &Value, limit: &Value, is_lower: bool, inclusive: bool) -> Option<bool> {
+    let inner_side = |ordering: Ordering| {
+        let beyond = if is_lower { Ordering::Greater } else { Ordering::Less };
+        ordering == beyond || (inclusive && ordering == Ordering::Equal)
+    };
+    if let Some(ordering) = order(key, limit) {
+        return Some(inner_side(ordering));
+    }
+    let (low, high) = key.bounds()?;
+    let limit = limit.as_number()?;
+    // Every possible value is inside when the one least likely to be is; none is when the one
+    // most likely to be is not.
+    let (least_likely, most_likely) = if is_lower { (low, high) } else { (high, low) };
+    if inner_side(least_likely.cmp(&limit)) {
+        Some(true)
+    } else if !inner_side(most_likely.cmp(&limit)) {
+        Some(false)
+    } else {
+        None
+    }
 }
 
 fn and(left: Option<bool>, right: Option<bool>) -> Option<bool> {
@@ -247,6 +302,7 @@ pub fn evaluate(code: &Code, record: &[Value], slots: &[Value]) -> Result<Value,
         },
         Operation::Negate(inner) => match evaluate(inner, record, slots)? {
             Value::Number(value) => Value::Number(-value),
+            Value::Between(interval) => Value::between(-interval.high, -interval.low),
             _ => Value::Unknown,
         },
         Operation::Connective { connective, parts } => {
@@ -277,38 +333,49 @@ pub fn evaluate(code: &Code, record: &[Value], slots: &[Value]) -> Result<Value,
             arithmetic(*operator, &left, &right).map_err(|Overflow| EvalError::Overflow { span: code.span })?
         }
         Operation::Call { function, arguments } => {
-            let mut best: Option<Value> = None;
+            let mut values = Vec::with_capacity(arguments.len());
             for argument in arguments {
-                let value = evaluate(argument, record, slots)?;
-                if value.is_unknown() {
-                    return Ok(Value::Unknown);
-                }
-                best = Some(match best {
-                    None => value,
-                    Some(current) => {
-                        let keep_current = match order(&current, &value) {
-                            Some(ordering) => {
-                                (ordering == Ordering::Less) == (*function == Function::Min)
-                                    || ordering == Ordering::Equal
-                            }
-                            None => true,
-                        };
-                        if keep_current {
-                            current
-                        } else {
-                            value
-                        }
-                    }
-                });
+                values.push(evaluate(argument, record, slots)?);
             }
-            best.unwrap_or(Value::Unknown)
+            extremum(*function, &values)
         }
     })
 }
 
+/// `min` or `max` of known values; of bounded numbers, bounds; otherwise unknown.
+fn extremum(function: Function, values: &[Value]) -> Value {
+    let pick_first = |ordering: Ordering| (ordering == Ordering::Less) == (function == Function::Min);
+    if values.iter().any(Value::is_unknown) {
+        let mut result: Option<(Decimal, Decimal)> = None;
+        for value in values {
+            let Some((low, high)) = value.bounds() else { return Value::Unknown };
+            result = Some(match result {
+                None => (low, high),
+                Some((result_low, result_high)) => match function {
+                    Function::Min => (result_low.min(low), result_high.min(high)),
+                    Function::Max => (result_low.max(low), result_high.max(high)),
+                },
+            });
+        }
+        return result.map_or(Value::Unknown, |(low, high)| Value::between(low, high));
+    }
+    let mut best: Option<&Value> = None;
+    for value in values {
+        best = Some(match best {
+            Some(current)
+                if order(current, value).is_none_or(|ordering| ordering == Ordering::Equal || pick_first(ordering)) =>
+            {
+                current
+            }
+            _ => value,
+        });
+    }
+    best.cloned().unwrap_or(Value::Unknown)
+}
+
 pub fn compare(operator: CompareOperator, left: &Value, right: &Value) -> Value {
     if left.is_unknown() || right.is_unknown() {
-        return Value::Unknown;
+        return compare_bounds(operator, left, right);
     }
     let result = match operator {
         CompareOperator::Equal => left == right,
@@ -331,6 +398,35 @@ pub fn compare(operator: CompareOperator, left: &Value, right: &Value) -> Value 
         }
     };
     Value::Bool(result)
+}
+
+/// A comparison with an unknown side: settled when every value within the bounds gives the
+/// same answer (a score of 35–55 is certainly below 60), otherwise unknown.
+fn compare_bounds(operator: CompareOperator, left: &Value, right: &Value) -> Value {
+    let (Some((left_low, left_high)), Some((right_low, right_high))) = (left.bounds(), right.bounds()) else {
+        return Value::Unknown;
+    };
+    let disjoint = left_high < right_low || right_high < left_low;
+    let settled = match operator {
+        CompareOperator::Less => settle(left_high < right_low, left_low >= right_high),
+        CompareOperator::LessOrEqual => settle(left_high <= right_low, left_low > right_high),
+        CompareOperator::Greater => settle(left_low > right_high, left_high <= right_low),
+        CompareOperator::GreaterOrEqual => settle(left_low >= right_high, left_high < right_low),
+        CompareOperator::Equal => settle(false, disjoint),
+        CompareOperator::NotEqual => settle(disjoint, false),
+        CompareOperator::In | CompareOperator::NotIn => None,
+    };
+    settled.map_or(Value::Unknown, Value::Bool)
+}
+
+fn settle(always: bool, never: bool) -> Option<bool> {
+    if always {
+        Some(true)
+    } else if never {
+        Some(false)
+    } else {
+        None
+    }
 }
 
 /// The result left the exact decimal (or calendar) range.
@@ -367,6 +463,34 @@ pub fn arithmetic(operator: BinaryOperator, left: &Value, right: &Value) -> Resu
                 days: combine(left.days, right.days)?,
             })
         }
-        _ => Value::Unknown,
+        (left, right) => match (left.bounds(), right.bounds()) {
+            (Some(left), Some(right)) => bounds_arithmetic(operator, left, right),
+            _ => Value::Unknown,
+        },
     })
+}
+
+/// Arithmetic on bounds, at least one side unknown. A bound that would overflow, or a divisor
+/// that may be zero, gives a plain unknown: bounds are a help, never an error.
+fn bounds_arithmetic(operator: BinaryOperator, left: (Decimal, Decimal), right: (Decimal, Decimal)) -> Value {
+    let ((a, b), (c, d)) = (left, right);
+    let corners = |combine: fn(Decimal, Decimal) -> Option<Decimal>| -> Option<(Decimal, Decimal)> {
+        let values = [combine(a, c)?, combine(a, d)?, combine(b, c)?, combine(b, d)?];
+        let low = values.iter().copied().min()?;
+        let high = values.iter().copied().max()?;
+        Some((low, high))
+    };
+    let result = match operator {
+        BinaryOperator::Add => a.checked_add(c).zip(b.checked_add(d)),
+        BinaryOperator::Subtract => a.checked_sub(d).zip(b.checked_sub(c)),
+        BinaryOperator::Multiply | BinaryOperator::Of => corners(Decimal::checked_mul),
+        BinaryOperator::Divide => {
+            if c <= Decimal::ZERO && d >= Decimal::ZERO {
+                None
+            } else {
+                corners(Decimal::checked_div)
+            }
+        }
+    };
+    result.map_or(Value::Unknown, |(low, high)| Value::between(low, high))
 }

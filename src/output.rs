@@ -28,6 +28,11 @@ pub const BLANK: &str = "（空白）";
 pub fn value_text(model: &Model, value_type: &Type, value: &Value) -> String {
     match (value_type, value) {
         (_, Value::Unknown) => BLANK.to_string(),
+        (_, Value::Between(interval)) => format!(
+            "unknown, {}–{}",
+            value_text(model, value_type, &Value::Number(interval.low)),
+            value_text(model, value_type, &Value::Number(interval.high))
+        ),
         (Type::Money, Value::Number(amount)) => money_text(*amount),
         (Type::Percent, Value::Number(fraction)) => {
             format!("{}%", fraction.checked_mul(Decimal::ONE_HUNDRED).unwrap_or(*fraction).normalize())
@@ -58,7 +63,7 @@ pub fn value_text(model: &Model, value_type: &Type, value: &Value) -> String {
 /// A value in the JSON contract: numbers as decimal strings (money in 元), unknown as null.
 fn value_json(model: &Model, value_type: &Type, value: &Value) -> Json {
     match (value_type, value) {
-        (_, Value::Unknown) => Json::Null,
+        (_, Value::Unknown | Value::Between(_)) => Json::Null,
         (_, Value::Number(number)) => Json::String(yuan_string(*number)),
         (_, Value::Bool(value)) => Json::String(if *value { "yes" } else { "no" }.to_string()),
         _ => Json::String(value_text(model, value_type, value)),
@@ -173,7 +178,7 @@ pub fn flat_row(model: &Model, program: &Program, key: Option<&str>, outcome: &O
             .items
             .get(*item)
             .map(|definition| match outcome.slot(program, *item) {
-                Value::Unknown => String::new(),
+                Value::Unknown | Value::Between(_) => String::new(),
                 Value::Number(number) => yuan_string(*number),
                 value => value_text(model, &definition.item_type, value),
             })

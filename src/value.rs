@@ -23,11 +23,43 @@ pub enum Value {
     /// The index of a label in its enum declaration.
     Enum(u32),
     List(Arc<[Value]>),
+    /// An unknown number known to lie within bounds, e.g. the score a bracket table gives for a
+    /// blank key: any of its rows' results. It is unknown everywhere a plain unknown is, except
+    /// that sums and comparisons use its bounds (`0–20` + `35` ≥ `60` is still unknown; ≥ `30` is yes).
+    /// Boxed so that the common values stay small.
+    Between(Box<Interval>),
+}
+
+/// Inclusive bounds of an unknown number; `low < high` always (equal bounds are a known number).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Interval {
+    pub low: Decimal,
+    pub high: Decimal,
 }
 
 impl Value {
+    /// Blank or computed from a blank, bounded or not.
     pub fn is_unknown(&self) -> bool {
-        matches!(self, Value::Unknown)
+        matches!(self, Value::Unknown | Value::Between(_))
+    }
+
+    /// A number whose bounds are `low` and `high`: known when they are equal.
+    pub fn between(low: Decimal, high: Decimal) -> Value {
+        match low.cmp(&high) {
+            std::cmp::Ordering::Equal => Value::Number(low),
+            std::cmp::Ordering::Less => Value::Between(Box::new(Interval { low, high })),
+            std::cmp::Ordering::Greater => Value::Between(Box::new(Interval { low: high, high: low })),
+        }
+    }
+
+    /// The bounds of a number, known (both bounds equal) or not; `None` for anything else,
+    /// an unbounded unknown included.
+    pub fn bounds(&self) -> Option<(Decimal, Decimal)> {
+        match self {
+            Value::Number(number) => Some((*number, *number)),
+            Value::Between(interval) => Some((interval.low, interval.high)),
+            _ => None,
+        }
     }
 
     pub fn as_bool(&self) -> Option<bool> {

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 const RIZHAO: &str = "policies/rizhao-2022.policy";
+const INNOVATIVE_SME: &str = "policies/innovative-sme.policy";
 
 /// Runs `policy ARGS…` in-process; returns the exit code, standard output and standard error.
 fn policy(arguments: &[&str]) -> (i32, String, String) {
@@ -41,10 +42,11 @@ fn scratch(name: &str) -> PathBuf {
     directory.join(name)
 }
 
-fn assert_sample(data: &Path) {
+/// Compares `policy eval` on `data` with `data`'s `.expected.jsonl` next to it, field for field.
+fn assert_sample(policy_file: &str, data: &Path) {
     let expected_path = data.with_extension("expected.jsonl");
     let expected = json_lines(&std::fs::read_to_string(&expected_path).unwrap());
-    let (code, out, err) = policy(&["eval", RIZHAO, data.to_str().unwrap(), "--as-of", "2024-06-30"]);
+    let (code, out, err) = policy(&["eval", policy_file, data.to_str().unwrap(), "--as-of", "2024-06-30"]);
     assert_eq!(code, 0, "{err}");
     let actual = json_lines(&out);
     assert_eq!(actual.len(), expected.len(), "one output line per input row");
@@ -59,7 +61,7 @@ fn every_city_sample_is_decided_as_expected() {
     for entry in std::fs::read_dir("examples/rizhao").unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|extension| extension == "csv") {
-            assert_sample(&path);
+            assert_sample(RIZHAO, &path);
             seen += 1;
         }
     }
@@ -67,10 +69,24 @@ fn every_city_sample_is_decided_as_expected() {
 }
 
 #[test]
-fn the_rizhao_policy_checks_clean() {
-    let (code, _, err) = policy(&["check", RIZHAO]);
-    assert_eq!(code, 0);
-    assert!(err.contains("0 error(s), 0 warning(s)"), "{err}");
+fn the_innovative_sme_sample_is_decided_as_expected() {
+    assert_sample(INNOVATIVE_SME, Path::new("examples/innovative-sme/applicants.csv"));
+}
+
+/// Blank and zero inputs in the scorecard: bounded scores, yes and no despite blanks, unknown,
+/// division by zero, every shared bracket boundary, size and direct routes.
+#[test]
+fn the_innovative_sme_edge_cases_are_decided_as_expected() {
+    assert_sample(INNOVATIVE_SME, Path::new("tests/cases/applicants-edge.csv"));
+}
+
+#[test]
+fn every_policy_checks_clean() {
+    for policy_file in [RIZHAO, INNOVATIVE_SME] {
+        let (code, _, err) = policy(&["check", policy_file]);
+        assert_eq!(code, 0);
+        assert!(err.contains("0 error(s), 0 warning(s)"), "{policy_file}: {err}");
+    }
 }
 
 #[test]

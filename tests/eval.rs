@@ -54,3 +54,16 @@ fn chinese_names_work_everywhere() {
     assert_eq!(paid[0], &serde_json::json!([{"award": "区县奖励", "amount": "3000000"}]));
     assert_eq!(paid[1], &serde_json::json!([]));
 }
+
+/// Bounds of a table with a blank key through +, −, ×, ÷, negation, min and comparisons; the
+/// expected lines were worked out by hand (e.g. 15 − [0, 10] = [5, 15], certainly not ≤ 0).
+#[test]
+fn unknown_numbers_keep_their_bounds() {
+    let lines = decisions("tests/cases/bounds.policy", "tests/cases/bounds.csv");
+    let expected: Vec<serde_json::Value> = std::fs::read_to_string("tests/cases/bounds.expected.jsonl")
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(lines, expected);
+}

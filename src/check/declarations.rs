@@ -169,7 +169,7 @@ impl Checker {
                     DeclarationKind::Decision => ItemKind::Decision,
                     DeclarationKind::Benefit => ItemKind::Benefit,
                     DeclarationKind::Award => ItemKind::Award { up_to: false, amount: placeholder, cap: None },
-                    DeclarationKind::Table => ItemKind::Table { keys: Vec::new(), rows: Vec::new() },
+                    DeclarationKind::Table => ItemKind::Table { keys: Vec::new(), rows: Vec::new(), complete: false },
                     _ => ItemKind::Value { output: declaration.output, expr: placeholder },
                 };
                 let item_type = if kind.is_conditional() { Type::Bool } else { Type::Error };
@@ -422,7 +422,7 @@ impl Checker {
                 _ => {}
             }
         }
-        if let (Some((from, to)), Some(span)) = (self.model.header.window, window_span) {
+        if let (Some((from, Some(to))), Some(span)) = (self.model.header.window, window_span) {
             if to < from {
                 self.error(
                     Diagnostic::error(
@@ -801,10 +801,8 @@ impl Checker {
                         ),
                     }
                 }
-                ItemKind::Table { keys, rows } => {
-                    let (checked_keys, checked_rows) = self.check_table(declaration, entity, &item_type);
-                    *keys = checked_keys;
-                    *rows = checked_rows;
+                ItemKind::Table { keys, rows, complete } => {
+                    (*keys, *rows, *complete) = self.check_table(declaration, entity, &item_type);
                 }
                 ItemKind::Value { expr, .. } => {
                     if let Some(value) = &declaration.value {

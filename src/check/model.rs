@@ -50,7 +50,8 @@ pub struct Header {
     pub document: Option<String>,
     pub issued: Option<NaiveDate>,
     /// First and last day in force, both included.
-    pub window: Option<(NaiveDate, NaiveDate)>,
+    /// First and last day in force; no last day for a policy in force until repealed.
+    pub window: Option<(NaiveDate, Option<NaiveDate>)>,
     pub provenance: Provenance,
 }
 
@@ -107,10 +108,23 @@ pub struct Item {
 pub enum ItemKind {
     Rule,
     Decision,
-    Award { up_to: bool, amount: TypedExpr, cap: Option<TypedExpr> },
+    Award {
+        up_to: bool,
+        amount: TypedExpr,
+        cap: Option<TypedExpr>,
+    },
     Benefit,
-    Table { keys: Vec<TypedExpr>, rows: Vec<Row> },
-    Value { output: bool, expr: TypedExpr },
+    /// `complete`: some row matches every key (an `otherwise` row, or brackets and enum rows
+    /// the checker found without gaps), so a blank key still gives one of the rows' results.
+    Table {
+        keys: Vec<TypedExpr>,
+        rows: Vec<Row>,
+        complete: bool,
+    },
+    Value {
+        output: bool,
+        expr: TypedExpr,
+    },
 }
 
 impl ItemKind {
@@ -143,6 +157,7 @@ pub enum Pattern {
     Otherwise,
     Key(Vec<Value>),
     Range { lower: Option<TypedBound>, upper: Option<TypedBound> },
+    Condition(TypedExpr),
 }
 
 #[derive(Debug, Clone)]
@@ -237,13 +252,17 @@ impl Model {
                 expressions.push(amount);
                 expressions.extend(cap.iter());
             }
-            ItemKind::Table { keys, rows } => {
+            ItemKind::Table { keys, rows, .. } => {
                 expressions.extend(keys.iter());
                 for row in rows {
                     expressions.push(&row.result);
-                    if let Pattern::Range { lower, upper } = &row.pattern {
-                        expressions.extend(lower.iter().map(|bound| &bound.limit));
-                        expressions.extend(upper.iter().map(|bound| &bound.limit));
+                    match &row.pattern {
+                        Pattern::Range { lower, upper } => {
+                            expressions.extend(lower.iter().map(|bound| &bound.limit));
+                            expressions.extend(upper.iter().map(|bound| &bound.limit));
+                        }
+                        Pattern::Condition(condition) => expressions.push(condition),
+                        Pattern::Otherwise | Pattern::Key(_) => {}
                     }
                 }
             }

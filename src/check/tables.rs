@@ -30,7 +30,7 @@ impl Checker {
         declaration: &Declaration,
         entity: usize,
         result_type: &Type,
-    ) -> (Vec<TypedExpr>, Vec<Row>) {
+    ) -> (Vec<TypedExpr>, Vec<Row>, bool) {
         let mut keys = Vec::new();
         let mut rows = Vec::new();
         for clause in &declaration.clauses {
@@ -38,7 +38,11 @@ impl Checker {
                 keys = expressions.iter().map(|expr| self.infer(expr, entity, None)).collect();
             }
         }
-        if keys.is_empty() {
+        // Only key and bracket rows look something up; condition rows stand on their own.
+        let looks_up = declaration.clauses.iter().any(|clause| {
+            matches!(&clause.kind, ClauseKind::Row(row) if matches!(row.pattern, RowPattern::Key(_) | RowPattern::Range { .. }))
+        });
+        if keys.is_empty() && looks_up {
             self.error(
                 Diagnostic::error(
                     "check::missing-key-expression",
@@ -48,7 +52,7 @@ impl Checker {
                 )
                 .with_help("add `by FIELD` (or `by FIELD, FIELD` for a two-way table) before the rows"),
             );
-            return (keys, rows);
+            return (keys, rows, false);
         }
         let key_types: Vec<Type> = keys.iter().map(|key| key.expr_type.clone()).collect();
         let mut otherwise_span: Option<Span> = None;
@@ -70,6 +74,9 @@ impl Checker {
                 RowPattern::Otherwise => {
                     otherwise_span = Some(clause.span);
                     Pattern::Otherwise
+                }
+                RowPattern::Condition(condition) => {
+                    Pattern::Condition(self.expect_type(condition, entity, &Type::Bool, "a row's condition"))
                 }
                 RowPattern::Key(literals) => {
                     if literals.len() != keys.len() {
@@ -141,16 +148,18 @@ impl Checker {
                     declaration.name.span,
                     "no rows",
                 )
-                .with_help("add rows such as `\"省级\" => 20万元` or `at least 5% => 20`"),
+                .with_help("add rows such as `\"省级\" => 20万元`, `at least 5% => 20` or `when FIELD >= 1 => 20`"),
             );
         }
         let key_type = key_types.first().cloned().unwrap_or(Type::Error);
-        self.check_brackets(&rows, otherwise_span.is_some(), declaration.name.span, &key_type);
-        self.check_key_rows(&rows, &key_types, otherwise_span.is_some(), declaration.name.span);
-        (keys, rows)
+        let has_otherwise = otherwise_span.is_some();
+        let brackets_complete = self.check_brackets(&rows, has_otherwise, declaration.name.span, &key_type);
+        let keys_complete = self.check_key_rows(&rows, &key_types, has_otherwise, declaration.name.span);
+        (keys, rows, has_otherwise || brackets_complete || keys_complete)
     }
 
-    fn check_brackets(&mut self, rows: &[Row], has_otherwise: bool, table_span: Span, key_type: &Type) {
+    /// Warns about overlaps and gaps; true when the brackets certainly cover every value.
+    fn check_brackets(&mut self, rows: &[Row], has_otherwise: bool, table_span: Span, key_type: &Type) -> bool {
         let show = |limit: Decimal| limit_text(limit, key_type);
         let mut brackets = Vec::new();
         for row in rows {
@@ -165,17 +174,28 @@ impl Checker {
                 }
             };
             // Bounds that are not constants (parameters, dates) are not analysed.
-            let (Ok(lower), Ok(upper)) = (end(lower), end(upper)) else { return };
+            let (Ok(lower), Ok(upper)) = (end(lower), end(upper)) else { return false };
             brackets.push(Bracket { lower, upper, span: row.span });
         }
         if brackets.is_empty() {
-            return;
+            return false;
         }
         for (index, first) in brackets.iter().enumerate() {
             for second in brackets.iter().skip(index + 1) {
-                if intersects(first, second) {
+                if let Some(shared) = overlap(first, second) {
+                    let shared = match shared {
+                        (Some(lower), Some(upper)) if lower.limit == upper.limit => {
+                            format!("{} falls in both", show(lower.limit))
+                        }
+                        (Some(lower), Some(upper)) => {
+                            format!("values from {} to {} fall in both", show(lower.limit), show(upper.limit))
+                        }
+                        (Some(lower), None) => format!("values from {} up fall in both", show(lower.limit)),
+                        (None, Some(upper)) => format!("values up to {} fall in both", show(upper.limit)),
+                        (None, None) => "every value falls in both".to_string(),
+                    };
                     self.error(
-                        Diagnostic::warning("check::overlapping-brackets", "these brackets overlap: a value in both takes the first row", second.span, "overlaps an earlier row")
+                        Diagnostic::warning("check::overlapping-brackets", format!("these brackets overlap: {shared}; the first row wins"), second.span, "overlaps an earlier row")
                             .with_label(first.span, "earlier row")
                             .with_help("make the boundary explicit: one row `at least X`, the next `below X` (or `at most X` and `above X`)"),
                     );
@@ -183,7 +203,7 @@ impl Checker {
             }
         }
         if has_otherwise {
-            return;
+            return true;
         }
         let mut sorted = brackets.clone();
         sorted.sort_by(|left, right| compare_lower(left.lower, right.lower));
@@ -196,7 +216,7 @@ impl Checker {
                         gaps.push(format!(
                             "{} {}",
                             if lower.inclusive { "below" } else { "at most" },
-                            lower.limit.normalize()
+                            show(lower.limit)
                         ));
                     }
                 }
@@ -227,9 +247,13 @@ impl Checker {
                 .with_help("such a value decides nothing (unknown): add a row for it, or an `otherwise` row"),
             );
         }
+        gaps.is_empty()
+            && brackets.len() == rows.iter().filter(|row| matches!(row.pattern, Pattern::Range { .. })).count()
     }
 
-    fn check_key_rows(&mut self, rows: &[Row], key_types: &[Type], has_otherwise: bool, table_span: Span) {
+    /// Warns about repeated keys and enum combinations no row lists; true when the rows list
+    /// every combination.
+    fn check_key_rows(&mut self, rows: &[Row], key_types: &[Type], has_otherwise: bool, table_span: Span) -> bool {
         let mut seen: Vec<(&Vec<Value>, Span)> = Vec::new();
         for row in rows {
             let Pattern::Key(values) = &row.pattern else { continue };
@@ -248,23 +272,33 @@ impl Checker {
             seen.push((values, row.span));
         }
         if has_otherwise || seen.is_empty() {
-            return;
+            return false;
         }
-        // With enum keys every combination can be listed; report the ones no row covers.
+        // With enum and yes/no keys every combination can be listed; report the ones no row covers.
         let mut label_counts = Vec::new();
         for key_type in key_types {
-            let Type::Enum(index) = key_type else { return };
-            let Some(definition) = self.model.enums.get(*index) else { return };
-            label_counts.push(definition.labels.len());
+            let count = match key_type {
+                Type::Bool => 2,
+                Type::Enum(index) => match self.model.enums.get(*index) {
+                    Some(definition) => definition.labels.len(),
+                    None => return false,
+                },
+                _ => return false,
+            };
+            label_counts.push(count);
         }
         let mut missing = Vec::new();
         let total = label_counts.iter().fold(1usize, |product, count| product.saturating_mul(*count));
         for combination in 0..total.min(10_000) {
             let mut rest = combination;
             let mut values = Vec::new();
-            for count in &label_counts {
+            for (count, key_type) in label_counts.iter().zip(key_types) {
                 let count = (*count).max(1);
-                values.push(Value::Enum(u32::try_from(rest % count).unwrap_or(0)));
+                let position = rest % count;
+                values.push(match key_type {
+                    Type::Bool => Value::Bool(position == 1),
+                    _ => Value::Enum(u32::try_from(position).unwrap_or(0)),
+                });
                 rest /= count;
             }
             if !seen.iter().any(|(existing, _)| **existing == values) {
@@ -284,6 +318,7 @@ impl Checker {
                 .with_help("a record with such a key decides nothing (unknown): add its row, or an `otherwise` row"),
             );
         }
+        missing.is_empty() && total <= 10_000
     }
 
     fn describe_key(&self, values: &[Value], key_types: &[Type]) -> String {
@@ -298,6 +333,7 @@ impl Checker {
                     .and_then(|definition| definition.labels.get(*label as usize))
                     .map(|label| format!("\"{label}\""))
                     .unwrap_or_default(),
+                (Value::Bool(value), _) => value.to_string(),
                 _ => String::new(),
             })
             .collect();
@@ -314,7 +350,8 @@ fn compare_lower(left: Option<End>, right: Option<End>) -> Ordering {
     }
 }
 
-fn intersects(first: &Bracket, second: &Bracket) -> bool {
+/// The values two brackets share, as their lower and upper ends; `None` when they share none.
+fn overlap(first: &Bracket, second: &Bracket) -> Option<(Option<End>, Option<End>)> {
     // The higher of the two lower ends against the lower of the two upper ends.
     let lower = match (first.lower, second.lower) {
         (None, other) | (other, None) => other,
@@ -332,14 +369,15 @@ fn intersects(first: &Bracket, second: &Bracket) -> bool {
             Ordering::Equal => End { limit: left.limit, inclusive: left.inclusive && right.inclusive },
         }),
     };
-    match (lower, upper) {
+    let shares = match (lower, upper) {
         (None, _) | (_, None) => true,
         (Some(lower), Some(upper)) => match lower.limit.cmp(&upper.limit) {
             Ordering::Less => true,
             Ordering::Equal => lower.inclusive && upper.inclusive,
             Ordering::Greater => false,
         },
-    }
+    };
+    shares.then_some((lower, upper))
 }
 
 /// The values between what is covered so far (`reach`) and the next bracket's lower end.

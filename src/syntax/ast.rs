@@ -106,16 +106,27 @@ pub struct Clause {
 #[derive(Debug, Clone)]
 pub enum ClauseKind {
     Label(Text),
-    Cite { section: Text, quote: Option<Text> },
+    Cite {
+        section: Text,
+        quote: Option<Text>,
+    },
     Reading(Text),
     Document(Text),
     Issued(NaiveDate),
-    InForce { from: NaiveDate, to: NaiveDate },
+    /// `to` is absent for a policy in force until repealed.
+    InForce {
+        from: NaiveDate,
+        to: Option<NaiveDate>,
+    },
     Key(Name),
     Field(FieldDeclaration),
     Values(Vec<Text>),
     When(Expr),
-    Pays { up_to: bool, amount: Expr, cap: Option<Expr> },
+    Pays {
+        up_to: bool,
+        amount: Expr,
+        cap: Option<Expr>,
+    },
     By(Vec<Expr>),
     Among(Vec<Name>),
     Row(TableRow),
@@ -203,7 +214,12 @@ pub struct TableRow {
 pub enum RowPattern {
     Otherwise,
     Key(Vec<Literal>),
-    Range { lower: Option<Bound>, upper: Option<Bound> },
+    Range {
+        lower: Option<Bound>,
+        upper: Option<Bound>,
+    },
+    /// `when CONDITION => …`: the row applies when the condition holds.
+    Condition(Expr),
 }
 
 /// One end of a bracket: `at least X` / `at most X` include X, `above X` / `below X` do not.

@@ -143,7 +143,9 @@ fn describe(rule: Rule) -> &'static str {
         Rule::field_option | Rule::optional_marker | Rule::blank_means => "`optional` or `blank means`",
         Rule::up_to => "`up to`",
         Rule::cap => "`at most`",
-        Rule::row_pattern | Rule::range_pattern | Rule::key_pattern | Rule::otherwise => "a table row",
+        Rule::row_pattern | Rule::range_pattern | Rule::key_pattern | Rule::condition_pattern | Rule::otherwise => {
+            "a table row"
+        }
         Rule::lower_bound | Rule::upper_bound | Rule::at_least | Rule::above | Rule::at_most | Rule::below => {
             "a bound (at least, above, at most, below)"
         }
@@ -260,7 +262,7 @@ impl Builder {
             Rule::issued_clause => ClauseKind::Issued(self.date(&next("issued")?)?),
             Rule::in_force_clause => {
                 let from = self.date(&next("from")?)?;
-                let to = self.date(&next("to")?)?;
+                let to = parts.find(|part| part.as_rule() == Rule::date).map(|date| self.date(&date)).transpose()?;
                 ClauseKind::InForce { from, to }
             }
             Rule::key_clause => ClauseKind::Key(self.name(next("key")?)),
@@ -322,6 +324,11 @@ impl Builder {
         let inner = self.only_child(pair)?;
         match inner.as_rule() {
             Rule::otherwise => Ok(RowPattern::Otherwise),
+            Rule::condition_pattern => {
+                let condition = inner.into_inner().find(|part| part.as_rule() == Rule::expr);
+                let condition = condition.ok_or_else(|| internal(self.offset, "row condition"))?;
+                Ok(RowPattern::Condition(self.expr(condition)?))
+            }
             Rule::key_pattern => {
                 Ok(RowPattern::Key(inner.into_inner().map(|literal| self.literal(literal)).collect::<Built<_>>()?))
             }
