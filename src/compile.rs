@@ -64,6 +64,31 @@ pub enum Operation {
     },
 }
 
+impl Code {
+    /// Visits this node and every node under it, parents first.
+    pub fn walk<'a>(&'a self, visit: &mut dyn FnMut(&'a Code)) {
+        visit(self);
+        match &self.operation {
+            Operation::Constant(_)
+            | Operation::MissingParameter(_)
+            | Operation::Field(_)
+            | Operation::Slot(_)
+            | Operation::Parameter { .. }
+            | Operation::AsOf(_) => {}
+            Operation::List(parts) | Operation::Connective { parts, .. } | Operation::Call { arguments: parts, .. } => {
+                for part in parts {
+                    part.walk(visit);
+                }
+            }
+            Operation::Not(inner) | Operation::Negate(inner) => inner.walk(visit),
+            Operation::Binary { left, right, .. } | Operation::Compare { left, right, .. } => {
+                left.walk(visit);
+                right.walk(visit);
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum StepKind {
     /// Rules, decisions and benefits: the slot holds the outcome.
@@ -82,6 +107,32 @@ pub enum StepKind {
         complete: bool,
     },
     Value(Code),
+}
+
+impl StepKind {
+    /// Every expression of the step: condition, amount, cap, table keys, rows and bounds, value.
+    pub fn codes(&self) -> Vec<&Code> {
+        match self {
+            StepKind::Condition(code) | StepKind::Value(code) => vec![code],
+            StepKind::Award { condition, amount, cap, .. } => {
+                condition.iter().chain(std::iter::once(amount)).chain(cap.iter()).collect()
+            }
+            StepKind::Table { keys, rows, .. } => {
+                let mut codes: Vec<&Code> = keys.iter().collect();
+                for row in rows {
+                    match &row.pattern {
+                        CompiledPattern::Range { lower, upper } => {
+                            codes.extend(lower.iter().chain(upper.iter()).map(|(_, limit)| limit));
+                        }
+                        CompiledPattern::Condition(condition) => codes.push(condition),
+                        CompiledPattern::Otherwise | CompiledPattern::Key(_) => {}
+                    }
+                    codes.push(&row.result);
+                }
+                codes
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -4,12 +4,17 @@
 //!
 //! The tree is built by evaluating the compiled program's nodes with the evaluator itself, so
 //! an explanation can never disagree with the decision it explains.
+//!
+//! The values and tables a decision uses (a scorecard's indicators and sub-totals) are listed
+//! under it in a `computed values` node, in the order they are computed: each with the inputs
+//! it read, the row of its table that applied, and its result — or, for an unknown, the blank
+//! columns and the bounds within which it must lie.
 
 use crate::check::{ItemKind, Model, Provenance, Type};
-use crate::compile::{Code, Operation, Program, StepKind};
-use crate::eval::{evaluate, AwardStatus, EvalError, Outcome};
+use crate::compile::{Code, CompiledPattern, Operation, Program, StepKind};
+use crate::eval::{evaluate, lookup, AwardStatus, EvalError, Outcome};
 use crate::output::{money_text, truth_word, value_text, BLANK};
-use crate::syntax::Connective;
+use crate::syntax::{CompareOperator, Connective};
 use crate::value::Value;
 use serde::Serialize;
 
@@ -21,7 +26,8 @@ pub struct Reading {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Node {
-    /// `decision`, `award`, `benefit`, `rule`, `all of`, `any of`, `not`, `condition`.
+    /// `decision`, `award`, `benefit`, `rule`, `all of`, `any of`, `not`, `condition`,
+    /// `computed values`, `value`, `table`.
     pub kind: String,
     pub name: Option<String>,
     pub label: Option<String>,
@@ -30,7 +36,8 @@ pub struct Node {
     pub reading: Option<String>,
     /// The policy text of a leaf condition, as written.
     pub source: Option<String>,
-    /// yes / no / unknown, or for awards: paid / superseded / not eligible / unknown.
+    /// yes / no / unknown; for awards: paid / superseded / not eligible / unknown; for values
+    /// and tables: the value as people write it (`15`, `5.2%`, `unknown, 0–20`).
     pub outcome: String,
     pub reads: Vec<Reading>,
     pub details: Vec<String>,
@@ -57,6 +64,9 @@ pub fn explain(
     let mut nodes = Vec::new();
     for item in program.decisions.iter().chain(&program.awards).chain(&program.benefits) {
         let mut node = explainer.item_node(*item, outcome)?;
+        if let Some(computed) = explainer.computed_values(*item)? {
+            node.children.push(computed);
+        }
         if node.outcome.starts_with("unknown") {
             let mut blanks = Vec::new();
             blank_columns(&node, &mut blanks);
@@ -187,6 +197,126 @@ impl Explainer<'_> {
         Ok(node)
     }
 
+    /// The values and tables `item` uses, directly or through the rules it uses, as one node
+    /// listing them in the order they are computed; `None` when it uses none.
+    fn computed_values(&self, item: usize) -> Result<Option<Node>, EvalError> {
+        let mut used = vec![false; self.program.steps.len()];
+        let mut pending: Vec<usize> = self.program.slot_of_item.get(item).copied().flatten().into_iter().collect();
+        while let Some(slot) = pending.pop() {
+            let Some(step) = self.program.steps.get(slot) else { continue };
+            for code in step.kind.codes() {
+                code.walk(&mut |node| {
+                    if let Operation::Slot(used_slot) = node.operation {
+                        if let Some(flag) = used.get_mut(used_slot) {
+                            if !*flag {
+                                *flag = true;
+                                pending.push(used_slot);
+                            }
+                        }
+                    }
+                });
+            }
+        }
+        let mut entries = Vec::new();
+        for (slot, step) in self.program.steps.iter().enumerate() {
+            let is_computed =
+                self.model.items.get(step.item).is_some_and(|definition| !definition.kind.is_conditional());
+            if is_computed && used.get(slot).copied().unwrap_or(false) {
+                entries.push(self.computed_node(slot)?);
+            }
+        }
+        if entries.is_empty() {
+            return Ok(None);
+        }
+        let unknown = entries.iter().any(|entry| entry.outcome.starts_with("unknown"));
+        let mut node = self.node("computed values", None, None, if unknown { "unknown" } else { "known" }.into());
+        node.children = entries;
+        Ok(Some(node))
+    }
+
+    /// One value or table: what it read, the row that applied, its result.
+    fn computed_node(&self, slot: usize) -> Result<Node, EvalError> {
+        let step = self.program.steps.get(slot);
+        let definition = step.and_then(|step| self.model.items.get(step.item));
+        let (Some(step), Some(definition)) = (step, definition) else {
+            return Ok(self.node("value", None, None, "unknown".into()));
+        };
+        let value = self.slots.get(slot).cloned().unwrap_or_default();
+        let mut node = self.node(
+            definition.kind.keyword(),
+            Some(&definition.provenance),
+            Some(&definition.name),
+            self.computed_text(&definition.item_type, &value),
+        );
+        let mut reads = Vec::new();
+        match &step.kind {
+            StepKind::Value(code) => {
+                node.source = Some(self.snippet(code.span));
+                self.collect_reads(code, &mut reads);
+            }
+            StepKind::Table { keys, rows, complete } => {
+                for key in keys {
+                    self.collect_reads(key, &mut reads);
+                }
+                let (_, matched) = lookup(keys, rows, *complete, self.record, self.slots)?;
+                // The rows tried: up to the one that applied, or all of them when none certainly did.
+                let tried = matched.map_or(rows.len(), |index| index + 1);
+                for row in rows.iter().take(tried) {
+                    if let CompiledPattern::Condition(condition) = &row.pattern {
+                        self.collect_reads(condition, &mut reads);
+                    }
+                }
+                match matched.and_then(|index| rows.get(index)) {
+                    Some(row) => node.details.push(format!("row: {}", self.snippet(row.span))),
+                    None => {
+                        let mut blanks = Vec::new();
+                        self.blank_inputs(slot, &mut blanks, &mut vec![false; self.program.steps.len()]);
+                        let verdict = match &value {
+                            Value::Between(_) => {
+                                format!("any row may apply: worth {}", node.outcome.replacen("unknown, ", "", 1))
+                            }
+                            _ => "no row certainly applies".to_string(),
+                        };
+                        node.details.push(if blanks.is_empty() {
+                            verdict
+                        } else {
+                            format!("{}: {verdict}", blank_phrase(&blanks))
+                        });
+                    }
+                }
+            }
+            _ => {}
+        }
+        node.reads = reads;
+        Ok(node)
+    }
+
+    /// A computed value for people: `15`, `5.2%`, `unknown, 0–20`, or `unknown`.
+    fn computed_text(&self, value_type: &Type, value: &Value) -> String {
+        match value {
+            Value::Unknown => "unknown".to_string(),
+            _ => value_text(self.model, value_type, value),
+        }
+    }
+
+    /// The blank data columns an unknown step depends on, through the values it uses.
+    fn blank_inputs(&self, slot: usize, blanks: &mut Vec<String>, visited: &mut Vec<bool>) {
+        match visited.get_mut(slot) {
+            Some(seen) if !*seen => *seen = true,
+            _ => return,
+        }
+        let Some(step) = self.program.steps.get(slot) else { return };
+        for code in step.kind.codes() {
+            code.walk(&mut |node| match node.operation {
+                Operation::Field(index) => self.blank_field(index, blanks),
+                Operation::Slot(used) if self.slots.get(used).is_none_or(Value::is_unknown) => {
+                    self.blank_inputs(used, blanks, visited)
+                }
+                _ => {}
+            });
+        }
+    }
+
     fn snippet(&self, span: crate::syntax::Span) -> String {
         let text = self.source.get(span.start..span.end).unwrap_or("");
         text.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -252,7 +382,99 @@ impl Explainer<'_> {
         let mut reads = Vec::new();
         self.collect_reads(code, &mut reads);
         node.reads = reads;
+        if let Operation::Compare { operator, left, right } = &code.operation {
+            node.details.extend(self.bounds_detail(*operator, left, right));
+        }
         node
+    }
+
+    /// For a comparison with a bounded unknown side: the bounds, the blanks that leave it
+    /// open, and what it is compared with — `score = 55–95 while 上年度营业收入（万元） is blank;
+    /// needs ≥ 60`.
+    fn bounds_detail(&self, operator: CompareOperator, left: &Code, right: &Code) -> Option<String> {
+        let left_value = evaluate(left, self.record, self.slots).ok()?;
+        let right_value = evaluate(right, self.record, self.slots).ok()?;
+        let (side, side_value, other, other_value, operator) = match (&left_value, &right_value) {
+            (Value::Between(_), _) => (left, &left_value, right, &right_value, operator),
+            (_, Value::Between(_)) => (right, &right_value, left, &left_value, operator.flipped()),
+            _ => return None,
+        };
+        let side_type = self.code_type(side);
+        let mut text = format!("{} = {}", self.snippet(side.span), value_text(self.model, &side_type, side_value));
+        text = text.replacen("unknown, ", "", 1);
+        let mut blanks = Vec::new();
+        let mut visited = vec![false; self.program.steps.len()];
+        side.walk(&mut |node| match node.operation {
+            Operation::Slot(slot) => self.blank_inputs(slot, &mut blanks, &mut visited),
+            Operation::Field(index) => self.blank_field(index, &mut blanks),
+            _ => {}
+        });
+        if !blanks.is_empty() {
+            text.push_str(&format!(" while {}", blank_phrase(&blanks)));
+        }
+        if !other_value.is_unknown() {
+            let other_type = self.code_type(other);
+            text.push_str(&format!(
+                "; needs {} {}",
+                operator.symbol(),
+                value_text(self.model, &other_type, other_value)
+            ));
+        }
+        Some(text)
+    }
+
+    /// The type of a compiled expression where it can be told from what it reads; numbers
+    /// otherwise (compiled code keeps no types, and this only chooses how a number is shown).
+    fn code_type(&self, code: &Code) -> Type {
+        match &code.operation {
+            Operation::Slot(slot) => self
+                .program
+                .steps
+                .get(*slot)
+                .and_then(|step| self.model.items.get(step.item))
+                .map(
+                    |definition| {
+                        if definition.kind.is_conditional() {
+                            Type::Bool
+                        } else {
+                            definition.item_type.clone()
+                        }
+                    },
+                )
+                .unwrap_or(Type::Decimal),
+            Operation::Field(index) => self
+                .model
+                .entities
+                .get(self.program.entity)
+                .and_then(|entity| entity.fields.get(*index))
+                .map(|field| field.field_type.clone())
+                .unwrap_or(Type::Decimal),
+            Operation::Parameter { parameter, .. } | Operation::MissingParameter(parameter) => self
+                .model
+                .parameters
+                .get(*parameter)
+                .map(|definition| definition.parameter_type.clone())
+                .unwrap_or(Type::Decimal),
+            Operation::Negate(inner) => self.code_type(inner),
+            Operation::Binary { operand_types, .. } => match operand_types {
+                (Type::Money, _) | (_, Type::Money) => Type::Money,
+                (Type::Percent, Type::Percent) => Type::Percent,
+                (left, _) => left.clone(),
+            },
+            _ => Type::Decimal,
+        }
+    }
+
+    fn blank_field(&self, index: usize, blanks: &mut Vec<String>) {
+        if self.record.get(index).is_none_or(Value::is_unknown) {
+            if let Some(field) =
+                self.model.entities.get(self.program.entity).and_then(|entity| entity.fields.get(index))
+            {
+                if !blanks.contains(&field.column) {
+                    blanks.push(field.column.clone());
+                }
+            }
+        }
     }
 
     fn collect_reads(&self, code: &Code, reads: &mut Vec<Reading>) {
@@ -287,7 +509,7 @@ impl Explainer<'_> {
                         let value = self.slots.get(*slot).cloned().unwrap_or_default();
                         let value_type =
                             if definition.kind.is_conditional() { &Type::Bool } else { &definition.item_type };
-                        push(definition.name.clone(), value_text(self.model, value_type, &value));
+                        push(definition.name.clone(), self.computed_text(value_type, &value));
                     }
                 }
             }
@@ -321,7 +543,11 @@ pub fn render_text(explanation: &Explanation) -> String {
     out
 }
 
-fn mark(outcome: &str) -> &'static str {
+fn mark(node: &Node) -> &'static str {
+    let outcome = node.outcome.as_str();
+    if matches!(node.kind.as_str(), "computed values" | "value" | "table") {
+        return if outcome.starts_with("unknown") { "?" } else { "•" };
+    }
     if outcome == "yes" || outcome.starts_with("paid") {
         "✓"
     } else if outcome == "no"
@@ -353,10 +579,19 @@ fn render_node(node: &Node, depth: usize, out: &mut String) {
     if node.name.is_none() && node.source.is_none() && depth > 0 {
         title.push_str(&node.kind);
     }
+    if let (Some(source), Some(_)) = (&node.source, &node.name) {
+        // A named value: its formula after the name, `innovation_score = ip_points + rd_points`.
+        let named = title.trim_end().strip_suffix(source.as_str()).unwrap_or(&title).trim_end().to_string();
+        title = format!("{named} = {source}");
+    }
     if let Some(citation) = &node.citation {
         title.push_str(&format!(" [{citation}]"));
     }
-    out.push_str(&format!("{indent}{} {}: {}\n", mark(&node.outcome), title.trim(), node.outcome));
+    if node.kind == "computed values" {
+        out.push_str(&format!("{indent}{} computed values\n", mark(node)));
+    } else {
+        out.push_str(&format!("{indent}{} {}: {}\n", mark(node), title.trim(), node.outcome));
+    }
     if let Some(quote) = &node.quote {
         out.push_str(&format!("{indent}    “{quote}”\n"));
     }
@@ -369,5 +604,14 @@ fn render_node(node: &Node, depth: usize, out: &mut String) {
     }
     for child in &node.children {
         render_node(child, depth + 1, out);
+    }
+}
+
+/// `X is blank`, `X and Y are blank`, `X, Y and Z are blank`.
+fn blank_phrase(columns: &[String]) -> String {
+    match columns {
+        [] => String::new(),
+        [only] => format!("{only} is blank"),
+        [rest @ .., last] => format!("{} and {last} are blank", rest.join(", ")),
     }
 }

@@ -35,7 +35,14 @@ pub fn value_text(model: &Model, value_type: &Type, value: &Value) -> String {
         ),
         (Type::Money, Value::Number(amount)) => money_text(*amount),
         (Type::Percent, Value::Number(fraction)) => {
-            format!("{}%", fraction.checked_mul(Decimal::ONE_HUNDRED).unwrap_or(*fraction).normalize())
+            // A ratio such as 8000 ÷ 6000 has 28 digits; people read two, marked as rounded.
+            let percent = fraction.checked_mul(Decimal::ONE_HUNDRED).unwrap_or(*fraction);
+            let rounded = percent.round_dp(2);
+            if rounded == percent {
+                format!("{}%", percent.normalize())
+            } else {
+                format!("≈{}%", rounded.normalize())
+            }
         }
         (_, Value::Number(number)) => number.normalize().to_string(),
         (_, Value::Bool(true)) => "是".to_string(),

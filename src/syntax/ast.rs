@@ -305,6 +305,17 @@ pub enum CompareOperator {
 }
 
 impl CompareOperator {
+    /// The operator with its sides swapped: `a < b` is `b > a`.
+    pub fn flipped(self) -> CompareOperator {
+        match self {
+            CompareOperator::Less => CompareOperator::Greater,
+            CompareOperator::LessOrEqual => CompareOperator::GreaterOrEqual,
+            CompareOperator::Greater => CompareOperator::Less,
+            CompareOperator::GreaterOrEqual => CompareOperator::LessOrEqual,
+            other => other,
+        }
+    }
+
     pub fn symbol(self) -> &'static str {
         match self {
             CompareOperator::Equal => "=",
