@@ -40,18 +40,33 @@ enum Command {
         /// Write the results to this file instead of standard output.
         #[arg(short = 'o', long)]
         output: Option<PathBuf>,
+        /// Add each record's explanation (the JSON of `explain --format json`) to its line.
+        #[arg(long)]
+        explain: bool,
+        /// The language of the explanations' structural words.
+        #[arg(long, value_enum, default_value = "zh")]
+        lang: explain::Lang,
     },
-    /// Explain why one record was decided as it was.
+    /// Explain why a record was decided as it was: why (not), what is missing, what would change it.
     Explain {
         policy: PathBuf,
         data: PathBuf,
         /// The record's key (e.g. its 统一社会信用代码).
+        #[arg(long, required_unless_present = "all", conflicts_with = "all")]
+        id: Option<String>,
+        /// Every record of the file; with --format html, one report with a summary at the top.
         #[arg(long)]
-        id: String,
+        all: bool,
         #[command(flatten)]
         run: RunOptions,
         #[arg(long, value_enum, default_value = "text")]
         format: ExplainFormat,
+        /// The language of the structural words; the policy's own labels stay as written.
+        #[arg(long, value_enum, default_value = "zh")]
+        lang: explain::Lang,
+        /// Write to this file instead of standard output.
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
     },
 }
 
@@ -85,6 +100,7 @@ enum EvalFormat {
 enum ExplainFormat {
     Text,
     Json,
+    Html,
 }
 
 /// Runs the command line `arguments` (without the program name); returns the exit code.
@@ -100,11 +116,13 @@ pub fn run(arguments: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write, c
     };
     let result = match cli.command {
         Command::Check { files, format } => check_files(&files, format, out, err, colour),
-        Command::Eval { policy, data, run, format, output } => {
-            evaluate_file(&policy, &data, &run, format, output.as_deref(), out, err, colour)
+        Command::Eval { policy, data, run, format, output, explain, lang } => {
+            let explain = explain.then_some(lang);
+            evaluate_file(&policy, &data, &run, format, output.as_deref(), explain, out, err, colour)
         }
-        Command::Explain { policy, data, id, run, format } => {
-            explain_record(&policy, &data, &id, &run, format, out, err, colour)
+        Command::Explain { policy, data, id, all: _, run, format, lang, output } => {
+            let request = ExplainRequest { id: id.as_deref(), format, lang, output: output.as_deref() };
+            explain_records(&policy, &data, &run, &request, out, err, colour)
         }
     };
     match result {
@@ -345,10 +363,14 @@ fn evaluate_file(
     run: &RunOptions,
     format: EvalFormat,
     output_path: Option<&Path>,
+    explain_in: Option<explain::Lang>,
     out: &mut dyn Write,
     err: &mut dyn Write,
     colour: bool,
 ) -> Result<i32, Failure> {
+    if explain_in.is_some() && !matches!(format, EvalFormat::Jsonl) {
+        return Err(Failure("--explain adds a JSON explanation to each line: use it with --format jsonl".into()));
+    }
     let prepared = prepare(policy, data_path, run, err, colour)?;
     let model = &prepared.loaded.model;
     let program = &prepared.program;
@@ -359,16 +381,36 @@ fn evaluate_file(
     for record in &prepared.records {
         let result =
             record.as_ref().map_err(|error| (error.key.clone(), error.row, error.to_string())).and_then(|record| {
-                eval::decide(program, &record.values)
-                    .map(|outcome| (record.key.clone(), outcome))
-                    .map_err(|error| (record.key.clone(), record.row, eval_error_text(model, &error)))
+                let outcome = eval::decide(program, &record.values)
+                    .map_err(|error| (record.key.clone(), record.row, eval_error_text(model, &error)))?;
+                let explanation = match explain_in {
+                    Some(lang) => Some(
+                        explain::explain(
+                            model,
+                            program,
+                            &prepared.loaded.source,
+                            record.key.as_deref(),
+                            &record.values,
+                            &outcome,
+                            lang,
+                        )
+                        .map_err(|error| (record.key.clone(), record.row, eval_error_text(model, &error)))?,
+                    ),
+                    None => None,
+                };
+                Ok((record.key.clone(), outcome, explanation))
             });
         match (result, format) {
-            (Ok((key, outcome)), EvalFormat::Jsonl) => {
-                text.push_str(&output::decision_json(model, program, key.as_deref(), &outcome).to_string());
+            (Ok((key, outcome, explanation)), EvalFormat::Jsonl) => {
+                let mut line = output::decision_json(model, program, key.as_deref(), &outcome);
+                if let (Some(explanation), Some(object)) = (explanation, line.as_object_mut()) {
+                    let explanation = serde_json::to_value(explanation).map_err(|error| Failure(error.to_string()))?;
+                    object.insert("explanation".to_string(), explanation);
+                }
+                text.push_str(&line.to_string());
                 text.push('\n');
             }
-            (Ok((key, outcome)), _) => lines.push(output::flat_row(model, program, key.as_deref(), &outcome)),
+            (Ok((key, outcome, _)), _) => lines.push(output::flat_row(model, program, key.as_deref(), &outcome)),
             (Err((key, row, message)), format) => {
                 rejected += 1;
                 writeln!(
@@ -417,45 +459,115 @@ fn evaluate_file(
     Ok(i32::from(rejected > 0))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn explain_record(
+/// What `explain` was asked for.
+struct ExplainRequest<'a> {
+    /// One record's key, or every record when `None` (`--all`).
+    id: Option<&'a str>,
+    format: ExplainFormat,
+    lang: explain::Lang,
+    output: Option<&'a Path>,
+}
+
+fn explain_records(
     policy: &Path,
     data_path: &Path,
-    id: &str,
     run: &RunOptions,
-    format: ExplainFormat,
+    request: &ExplainRequest,
     out: &mut dyn Write,
     err: &mut dyn Write,
     colour: bool,
 ) -> Result<i32, Failure> {
     let prepared = prepare(policy, data_path, run, err, colour)?;
     let model = &prepared.loaded.model;
-    let found = prepared.records.iter().find(|record| match record {
-        Ok(record) => record.key.as_deref() == Some(id),
-        Err(error) => error.key.as_deref() == Some(id),
-    });
-    let record = match found {
-        None => return Err(Failure(format!("no record with key {id} in {}", data_path.display()))),
-        Some(Err(error)) => return Err(Failure(format!("row {} ({id}) cannot be read: {error}", error.row))),
-        Some(Ok(record)) => record,
+    let program = &prepared.program;
+    let explain_one = |record: &data::Record| -> Result<(eval::Outcome, explain::Explanation), String> {
+        let outcome = eval::decide(program, &record.values).map_err(|error| eval_error_text(model, &error))?;
+        let explanation = explain::explain(
+            model,
+            program,
+            &prepared.loaded.source,
+            record.key.as_deref(),
+            &record.values,
+            &outcome,
+            request.lang,
+        )
+        .map_err(|error| eval_error_text(model, &error))?;
+        Ok((outcome, explanation))
     };
-    let outcome =
-        eval::decide(&prepared.program, &record.values).map_err(|error| Failure(eval_error_text(model, &error)))?;
-    let explanation = explain::explain(
-        model,
-        &prepared.program,
-        &prepared.loaded.source,
-        record.key.as_deref(),
-        &record.values,
-        &outcome,
-    )
-    .map_err(|error| Failure(eval_error_text(model, &error)))?;
-    match format {
-        ExplainFormat::Text => write!(out, "{}", explain::render_text(&explanation))?,
-        ExplainFormat::Json => {
-            let json = serde_json::to_string_pretty(&explanation).map_err(|error| Failure(error.to_string()))?;
-            writeln!(out, "{json}")?;
+    let mut rejected = Vec::new();
+    let mut outcomes = Vec::new();
+    let mut explanations = Vec::new();
+    match request.id {
+        Some(id) => {
+            let found = prepared.records.iter().find(|record| match record {
+                Ok(record) => record.key.as_deref() == Some(id),
+                Err(error) => error.key.as_deref() == Some(id),
+            });
+            let record = match found {
+                None => return Err(Failure(format!("no record with key {id} in {}", data_path.display()))),
+                Some(Err(error)) => return Err(Failure(format!("row {} ({id}) cannot be read: {error}", error.row))),
+                Some(Ok(record)) => record,
+            };
+            let (outcome, explanation) = explain_one(record).map_err(Failure)?;
+            outcomes.push(outcome);
+            explanations.push(explanation);
+        }
+        None => {
+            for record in &prepared.records {
+                let result = match record {
+                    Ok(record) => explain_one(record).map_err(|message| (record.row, record.key.clone(), message)),
+                    Err(error) => Err((error.row, error.key.clone(), error.to_string())),
+                };
+                match result {
+                    Ok((outcome, explanation)) => {
+                        outcomes.push(outcome);
+                        explanations.push(explanation);
+                    }
+                    Err((row, key, message)) => {
+                        writeln!(
+                            err,
+                            "row {row}{}: {message}",
+                            key.as_ref().map(|key| format!(" ({key})")).unwrap_or_default()
+                        )?;
+                        rejected.push((row, key, message));
+                    }
+                }
+            }
         }
     }
-    Ok(0)
+    let text = match (request.format, request.id) {
+        (ExplainFormat::Text, _) => explanations
+            .iter()
+            .map(|explanation| explain::render_text(explanation, colour && request.output.is_none()))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        (ExplainFormat::Json, Some(_)) => {
+            let json = explanations.first().map(serde_json::to_string_pretty).transpose();
+            format!("{}\n", json.map_err(|error| Failure(error.to_string()))?.unwrap_or_default())
+        }
+        (ExplainFormat::Json, None) => {
+            let mut lines = String::new();
+            for explanation in &explanations {
+                lines.push_str(&serde_json::to_string(explanation).map_err(|error| Failure(error.to_string()))?);
+                lines.push('\n');
+            }
+            lines
+        }
+        (ExplainFormat::Html, Some(_)) => explanations.first().map(explain::record_page).unwrap_or_default(),
+        (ExplainFormat::Html, None) => {
+            let rows = prepared.records.len();
+            let summary = explain::summarize(model, program, request.lang, rows, rejected.clone(), &outcomes);
+            explain::report_page(Some(&summary), &explanations)
+        }
+    };
+    match request.output {
+        Some(path) => {
+            std::fs::write(path, text).map_err(|error| Failure(format!("cannot write {}: {error}", path.display())))?
+        }
+        None => out.write_all(text.as_bytes())?,
+    }
+    if !rejected.is_empty() {
+        writeln!(err, "{} of {} rows could not be explained", rejected.len(), prepared.records.len())?;
+    }
+    Ok(i32::from(!rejected.is_empty()))
 }

@@ -13,11 +13,20 @@ pub fn yuan_string(amount: Decimal) -> String {
     amount.normalize().to_string()
 }
 
-/// An amount for people: in 万元 (the unit of the city's data), e.g. `18.75万元`.
+/// An amount for people: in 万元 (the unit of the city's data), e.g. `18.75万元`. A computed
+/// amount finer than 1分 (a threshold found by division) is rounded to 0.01万元 and marked `≈`.
 pub fn money_text(amount: Decimal) -> String {
-    match amount.checked_div(Decimal::from(10_000)) {
-        Some(wan) if !amount.is_zero() => format!("{}万元", wan.normalize()),
-        _ => format!("{}元", amount.normalize()),
+    let exact = amount.round_dp(2) == amount;
+    let shown = if exact {
+        amount
+    } else {
+        let hundreds = amount.checked_div(Decimal::ONE_HUNDRED).map(|hundreds| hundreds.round());
+        hundreds.and_then(|hundreds| hundreds.checked_mul(Decimal::ONE_HUNDRED)).unwrap_or(amount)
+    };
+    let mark = if exact { "" } else { "≈" };
+    match shown.checked_div(Decimal::from(10_000)) {
+        Some(wan) if !shown.is_zero() => format!("{mark}{}万元", wan.normalize()),
+        _ => format!("{mark}{}元", shown.normalize()),
     }
 }
 

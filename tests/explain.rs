@@ -1,57 +1,102 @@
-//! Snapshots of `policy explain` on chosen records: a yes, a no on one threshold, an unknown,
-//! awards superseded by no stacking, the design subsidy's capped computation, and the
-//! innovative-SME score card (yes by score, yes by a direct route, no by a sub-score minimum,
-//! no although a score is blank, unknown).
+//! Snapshots of `policy explain`, text (Chinese structural words by default, English with
+//! `--lang en`) and JSON, on chosen records: a yes; a no on one threshold with its margin and
+//! counterfactual; a no on several conditions; an unknown with the blank columns and what each
+//! would decide; awards superseded by no stacking; the design subsidy's capped computation; and
+//! the innovative-SME score card (yes by score, yes by a direct route, no by a sub-score
+//! minimum, no although a score is blank, unknown with its bounds).
 
 const RIZHAO: &str = "policies/rizhao-2022.policy";
 const INNOVATIVE_SME: &str = "policies/innovative-sme.policy";
+const EDGE: &str = "tests/cases/enterprises-edge.csv";
+const ENTERPRISES: &str = "examples/rizhao/enterprises.csv";
+const DESIGN_INSTITUTES: &str = "examples/rizhao/design_institutes.csv";
+const APPLICANTS_EDGE: &str = "tests/cases/applicants-edge.csv";
 
-fn explain(data: &str, id: &str, format: &str) -> String {
-    explain_with(RIZHAO, data, id, format)
-}
-
-fn explain_with(policy_file: &str, data: &str, id: &str, format: &str) -> String {
+/// `policy explain POLICY DATA --id ID --as-of 2024-06-30 EXTRA…`, which must succeed.
+fn explain(policy_file: &str, data: &str, id: &str, extra: &[&str]) -> String {
     let mut out = Vec::new();
     let mut err = Vec::new();
-    let arguments = ["explain", policy_file, data, "--id", id, "--as-of", "2024-06-30", "--format", format]
-        .iter()
-        .map(Into::into)
-        .collect();
-    let code = policy::cli::run(arguments, &mut out, &mut err, false);
+    let mut arguments = vec!["explain", policy_file, data, "--id", id, "--as-of", "2024-06-30"];
+    arguments.extend_from_slice(extra);
+    let code = policy::cli::run(arguments.iter().map(Into::into).collect(), &mut out, &mut err, false);
     assert_eq!(code, 0, "{}", String::from_utf8_lossy(&err));
     String::from_utf8(out).unwrap()
 }
 
-const EDGE: &str = "tests/cases/enterprises-edge.csv";
+/// The text in Chinese, the text in English and the JSON of one record, as three snapshots.
+fn snapshot_all(name: &str, policy_file: &str, data: &str, id: &str) {
+    insta::assert_snapshot!(format!("{name}.zh"), explain(policy_file, data, id, &[]));
+    insta::assert_snapshot!(format!("{name}.en"), explain(policy_file, data, id, &["--lang", "en"]));
+    insta::assert_snapshot!(format!("{name}.json"), explain(policy_file, data, id, &["--format", "json"]));
+}
 
+/// Registered exactly two years before the evaluation date, revenue exactly 900万元.
 #[test]
 fn a_yes_on_the_boundaries() {
-    insta::assert_snapshot!(explain(EDGE, "913711YES000000001", "text"));
+    snapshot_all("yes_on_the_boundaries", RIZHAO, EDGE, "913711YES000000001");
 }
 
+/// 899.99万元 against the 900万元 floor: short by 0.01万元, would pass with ≥ 900万元.
 #[test]
 fn a_no_on_one_threshold() {
-    insta::assert_snapshot!(explain(EDGE, "913711SHORT0000002", "text"));
+    snapshot_all("no_on_one_threshold", RIZHAO, EDGE, "913711SHORT0000002");
 }
 
+/// Registered too recently (with the margin in years, months and days), not compliant, bad bank credit.
+#[test]
+fn a_no_on_several_conditions() {
+    snapshot_all("no_on_several_conditions", RIZHAO, ENTERPRISES, "9137110AY4CL12TH30");
+}
+
+/// Revenue and tax grade blank: each column's values and what they would decide.
 #[test]
 fn an_unknown_with_blank_columns() {
-    insta::assert_snapshot!(explain(EDGE, "913711UNKNOWN00003", "text"));
+    snapshot_all("unknown_with_blank_columns", RIZHAO, EDGE, "913711UNKNOWN00003");
 }
 
+/// Three honours in one year: only the highest is paid under 四.
 #[test]
 fn awards_superseded_by_no_stacking() {
-    insta::assert_snapshot!(explain(EDGE, "913711MANY00000004", "text"));
+    snapshot_all("superseded_by_no_stacking", RIZHAO, EDGE, "913711MANY00000004");
 }
 
+/// 50% × 250万元 = 125万元, capped at 100万元.
 #[test]
 fn the_design_subsidy_capped() {
-    insta::assert_snapshot!(explain("examples/rizhao/design_institutes.csv", "9137110BJ1XG612DD1", "text"));
+    snapshot_all("design_subsidy_capped", RIZHAO, DESIGN_INSTITUTES, "9137110BJ1XG612DD1");
 }
 
+/// R&D exactly 5%, growth exactly 0%, liabilities exactly 55%, main business exactly 50%: each
+/// takes the higher bracket, and the total 65 passes.
 #[test]
-fn json_explanation_of_a_capped_award() {
-    insta::assert_snapshot!(explain("examples/rizhao/design_institutes.csv", "9137110BJ1XG612DD1", "json"));
+fn a_scorecard_yes_by_score_on_the_boundaries() {
+    snapshot_all("scorecard_yes_by_score", INNOVATIVE_SME, APPLICANTS_EDGE, "91370BOUNDARIES004");
+}
+
+/// Growth 10 misses its minimum of 15, but the honour 知识产权优势企业 is a direct route.
+#[test]
+fn a_scorecard_yes_by_a_direct_route() {
+    let sample = "examples/innovative-sme/applicants.csv";
+    snapshot_all("scorecard_yes_by_direct_route", INNOVATIVE_SME, sample, "9137R24KKE440U06Q1");
+}
+
+/// A total of exactly 60 with innovation 15, below its minimum of 20.
+#[test]
+fn a_scorecard_no_by_a_sub_score_minimum() {
+    snapshot_all("scorecard_no_by_sub_score", INNOVATIVE_SME, APPLICANTS_EDGE, "91370SUBSCORE00005");
+}
+
+/// R&D expense blank: innovation 0–20 and the total 30–50, which cannot reach 60.
+#[test]
+fn a_scorecard_no_although_a_score_is_blank() {
+    snapshot_all("scorecard_no_despite_blank", INNOVATIVE_SME, APPLICANTS_EDGE, "91370NOBYBOUNDS001");
+}
+
+/// Operating revenue blank: two ratios unknown, the total 55–95 against 60, and the revenue
+/// values that would settle it.
+#[test]
+fn a_scorecard_unknown_with_its_bounds() {
+    snapshot_all("scorecard_unknown", INNOVATIVE_SME, APPLICANTS_EDGE, "91370UNKNOWNREV002");
 }
 
 #[test]
@@ -64,41 +109,20 @@ fn an_unknown_key_is_an_error() {
     assert!(String::from_utf8_lossy(&err).contains("no record with key nobody"));
 }
 
-const APPLICANTS_EDGE: &str = "tests/cases/applicants-edge.csv";
-
-/// R&D exactly 5%, growth exactly 0%, liabilities exactly 55%, main business exactly 50%: each
-/// takes the higher bracket, and the score 65 passes.
+/// `eval --explain` adds to each line exactly the JSON that `explain --format json` prints.
 #[test]
-fn a_scorecard_yes_by_score_on_the_boundaries() {
-    insta::assert_snapshot!(explain_with(INNOVATIVE_SME, APPLICANTS_EDGE, "91370BOUNDARIES004", "text"));
-}
-
-/// Growth 10 misses its minimum of 15, but the honour 知识产权优势企业 is a direct route.
-#[test]
-fn a_scorecard_yes_by_a_direct_route() {
-    let sample = "examples/innovative-sme/applicants.csv";
-    insta::assert_snapshot!(explain_with(INNOVATIVE_SME, sample, "9137R24KKE440U06Q1", "text"));
-}
-
-/// A total of exactly 60 with innovation 15, below its minimum of 20.
-#[test]
-fn a_scorecard_no_by_a_sub_score_minimum() {
-    insta::assert_snapshot!(explain_with(INNOVATIVE_SME, APPLICANTS_EDGE, "91370SUBSCORE00005", "text"));
-}
-
-/// R&D expense blank: innovation 0–20 and the total 30–50, which cannot reach 60.
-#[test]
-fn a_scorecard_no_although_a_score_is_blank() {
-    insta::assert_snapshot!(explain_with(INNOVATIVE_SME, APPLICANTS_EDGE, "91370NOBYBOUNDS001", "text"));
-}
-
-/// Operating revenue blank: two ratios unknown, the total 55–95 against 60.
-#[test]
-fn a_scorecard_unknown_with_its_bounds() {
-    insta::assert_snapshot!(explain_with(INNOVATIVE_SME, APPLICANTS_EDGE, "91370UNKNOWNREV002", "text"));
-}
-
-#[test]
-fn a_scorecard_in_json() {
-    insta::assert_snapshot!(explain_with(INNOVATIVE_SME, APPLICANTS_EDGE, "91370UNKNOWNREV002", "json"));
+fn eval_explain_adds_the_same_explanation_to_each_line() {
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let arguments = ["eval", RIZHAO, EDGE, "--as-of", "2024-06-30", "--explain"].iter().map(Into::into).collect();
+    policy::cli::run(arguments, &mut out, &mut err, false);
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8(out).unwrap().lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    assert_eq!(lines.len(), 5, "one line per row");
+    let first = &lines[0];
+    let alone: serde_json::Value =
+        serde_json::from_str(&explain(RIZHAO, EDGE, "913711YES000000001", &["--format", "json"])).unwrap();
+    assert_eq!(first["explanation"], alone);
+    assert_eq!(first["decisions"]["cultivation_pool"], "yes");
+    assert!(lines[4].get("error").is_some() && lines[4].get("explanation").is_none(), "a bad row stays an error");
 }

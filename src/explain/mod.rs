@@ -1,0 +1,895 @@
+//! Why a record was decided as it was: each decision, award and benefit as a tree down to the
+//! leaf conditions, with the label, citation and quoted words of the document, the data
+//! columns read and their values, and the outcome of every node.
+//!
+//! The tree is built by evaluating the compiled program's nodes with the evaluator itself, so
+//! an explanation can never disagree with the decision it explains. On top of the tree:
+//! - a comparison's margin (`short by 0.01万元`) and, when it failed on a threshold, the
+//!   smallest change of one input that would make it pass (`whatif`);
+//! - for a `no`, the failing conditions first (why not); for an unknown, the blank columns and,
+//!   for each, which values would settle it, found by deciding the record again with them;
+//! - under each item, the values and tables it used (a scorecard's indicators and sub-totals),
+//!   in the order they are computed, with the row of each table that applied.
+//!
+//! The JSON form of [`Explanation`] is a stable schema, documented in `docs/explain-json.md`.
+
+mod html;
+mod text;
+mod whatif;
+mod words;
+
+pub use html::{record_page, report_page};
+pub use text::render_text;
+pub use words::Lang;
+
+use crate::check::{ItemKind, Model, Provenance, Type};
+use crate::compile::{Code, CompiledPattern, Operation, Program, StepKind};
+use crate::eval::{evaluate, lookup, AwardStatus, EvalError, Outcome};
+use crate::output::{money_text, value_text, yuan_string, BLANK};
+use crate::syntax::{BinaryOperator, Connective};
+use crate::value::Value;
+use serde::Serialize;
+
+/// The version of the JSON schema; bumped on any change that is not an addition.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeKind {
+    Decision,
+    Award,
+    Benefit,
+    Rule,
+    /// An award's condition used by another item (`when unicorn`).
+    AwardCondition,
+    AllOf,
+    AnyOf,
+    Not,
+    /// A leaf: a comparison, a yes/no field, any other condition.
+    Condition,
+    /// The values and tables an item used, listed under it.
+    ComputedValues,
+    Value,
+    Table,
+}
+
+/// The outcome of a node, as a code other systems can rely on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Yes,
+    No,
+    Unknown,
+    Paid,
+    /// Eligible, but a higher award of the same no-stacking group is paid instead.
+    Superseded,
+    NotEligible,
+    NothingToPay,
+    /// A value or table with a known result.
+    Known,
+}
+
+impl Verdict {
+    /// The condition behind an outcome: an award paid, superseded or paying nothing was eligible.
+    pub fn as_condition(self) -> Verdict {
+        match self {
+            Verdict::Paid | Verdict::Superseded | Verdict::NothingToPay | Verdict::Known => Verdict::Yes,
+            Verdict::NotEligible => Verdict::No,
+            other => other,
+        }
+    }
+
+    fn of_value(value: &Value) -> Verdict {
+        match value {
+            Value::Bool(true) => Verdict::Yes,
+            Value::Bool(false) => Verdict::No,
+            _ => Verdict::Unknown,
+        }
+    }
+}
+
+/// One input a node read: a data column (or a parameter, a value, `as_of`) and its value.
+#[derive(Debug, Clone, Serialize)]
+pub struct Reading {
+    pub column: String,
+    pub value: String,
+    /// The cell was blank (or the value is unknown).
+    pub blank: bool,
+}
+
+/// For an unknown outcome and one of its blank columns: the outcome each value would give.
+#[derive(Debug, Clone, Serialize)]
+pub struct Settling {
+    pub column: String,
+    pub cases: Vec<Case>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Case {
+    /// The values, as people write them: `≥ 900万元`, `是`, `A、B`.
+    pub when: String,
+    pub outcome: Verdict,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Node {
+    pub kind: NodeKind,
+    pub name: Option<String>,
+    pub label: Option<String>,
+    pub citation: Option<String>,
+    pub quote: Option<String>,
+    pub reading: Option<String>,
+    /// The policy text of a leaf condition or a value's formula, as written.
+    pub source: Option<String>,
+    pub outcome: Verdict,
+    /// The outcome in words of the chosen language: `否`, `发放 50万元`, `15`, `未知，0–20`.
+    pub text: String,
+    /// For an award paid or superseded: the amount in 元.
+    pub amount: Option<String>,
+    pub reads: Vec<Reading>,
+    /// For a comparison with both sides known: how far it passed or failed.
+    pub margin: Option<String>,
+    /// For a failed condition: the smallest change of one input that would make it pass.
+    pub counterfactual: Option<String>,
+    /// For an unknown item: each blank column and what its values would decide.
+    pub settle: Vec<Settling>,
+    /// Other lines: why not, the amount's computation, the row of a table, bounds, dates.
+    pub details: Vec<String>,
+    pub children: Vec<Node>,
+    /// For a leaf: its code among the explainer's leaves, to find counterfactuals afterwards.
+    #[serde(skip)]
+    leaf: Option<usize>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Explanation {
+    pub schema: u32,
+    pub policy: String,
+    pub id: Option<String>,
+    pub entity: String,
+    pub as_of: String,
+    pub lang: Lang,
+    /// One per decision, award and benefit of the entity, in declaration order.
+    pub nodes: Vec<Node>,
+}
+
+/// Counts of a whole file, for the top of an HTML report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub policy: String,
+    pub entity: String,
+    pub as_of: String,
+    pub lang: Lang,
+    pub rows: usize,
+    /// Rows that could not be read or decided: row number, key, message.
+    pub rejected: Vec<(usize, Option<String>, String)>,
+    pub decisions: Vec<DecisionCount>,
+    pub awards: Vec<AwardCount>,
+    pub benefits: Vec<BenefitCount>,
+    /// The sum of all amounts paid, in 元.
+    pub total: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DecisionCount {
+    pub name: String,
+    pub label: Option<String>,
+    pub yes: usize,
+    pub no: usize,
+    pub unknown: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AwardCount {
+    pub name: String,
+    pub label: Option<String>,
+    /// Records to which it is paid.
+    pub paid: usize,
+    /// The amount paid in all, in 元.
+    pub amount: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BenefitCount {
+    pub name: String,
+    pub label: Option<String>,
+    pub granted: usize,
+}
+
+/// Counts per decision, award and benefit over the decided records of a file, for a report.
+pub fn summarize(
+    model: &Model,
+    program: &Program,
+    lang: Lang,
+    rows: usize,
+    rejected: Vec<(usize, Option<String>, String)>,
+    outcomes: &[Outcome],
+) -> Summary {
+    let label = |item: usize| model.items.get(item).and_then(|definition| definition.provenance.label.clone());
+    let name = |item: usize| model.items.get(item).map(|definition| definition.name.clone()).unwrap_or_default();
+    let decisions = program
+        .decisions
+        .iter()
+        .map(|item| {
+            let mut count = DecisionCount { name: name(*item), label: label(*item), yes: 0, no: 0, unknown: 0 };
+            for outcome in outcomes {
+                match outcome.slot(program, *item) {
+                    Value::Bool(true) => count.yes += 1,
+                    Value::Bool(false) => count.no += 1,
+                    _ => count.unknown += 1,
+                }
+            }
+            count
+        })
+        .collect();
+    let awards = program
+        .awards
+        .iter()
+        .map(|item| {
+            let mut paid = 0;
+            let mut amount = rust_decimal::Decimal::ZERO;
+            for outcome in outcomes {
+                for award in outcome.awards.iter().filter(|award| award.item == *item) {
+                    if let AwardStatus::Paid(paid_amount) = award.status {
+                        paid += 1;
+                        amount = amount.saturating_add(paid_amount);
+                    }
+                }
+            }
+            AwardCount { name: name(*item), label: label(*item), paid, amount: yuan_string(amount) }
+        })
+        .collect();
+    let benefits = program
+        .benefits
+        .iter()
+        .map(|item| BenefitCount {
+            name: name(*item),
+            label: label(*item),
+            granted: outcomes.iter().filter(|outcome| outcome.slot(program, *item) == &Value::Bool(true)).count(),
+        })
+        .collect();
+    let total = outcomes.iter().fold(rust_decimal::Decimal::ZERO, |sum, outcome| sum.saturating_add(outcome.total));
+    Summary {
+        policy: model.header.title.clone(),
+        entity: model.entities.get(program.entity).map(|entity| entity.name.clone()).unwrap_or_default(),
+        as_of: program.as_of.to_string(),
+        lang,
+        rows,
+        rejected,
+        decisions,
+        awards,
+        benefits,
+        total: yuan_string(total),
+    }
+}
+
+/// Explains every decision, award and benefit of one decided record.
+pub fn explain(
+    model: &Model,
+    program: &Program,
+    source: &str,
+    key: Option<&str>,
+    record: &[Value],
+    outcome: &Outcome,
+    lang: Lang,
+) -> Result<Explanation, EvalError> {
+    let explainer =
+        Explainer { model, program, source, record, slots: &outcome.slots, lang, leaves: Default::default() };
+    let mut nodes = Vec::new();
+    for item in program.decisions.iter().chain(&program.awards).chain(&program.benefits) {
+        let mut node = explainer.item_node(*item, outcome)?;
+        if let Some(computed) = explainer.computed_values(*item)? {
+            node.children.push(computed);
+        }
+        match node.outcome.as_condition() {
+            Verdict::No => {
+                explainer.counterfactuals(&mut node);
+                let mut failing = Vec::new();
+                deciding_conditions(&node, lang, &mut failing);
+                if !failing.is_empty() {
+                    node.details.insert(0, lang.why_not(&failing.join(lang.separator())));
+                }
+            }
+            Verdict::Unknown => {
+                let mut blanks = Vec::new();
+                blank_columns(&node, &mut blanks);
+                if !blanks.is_empty() {
+                    node.details.insert(0, lang.blank_columns(&blanks.join(lang.list_separator())));
+                }
+                node.settle = explainer.settle(*item)?;
+            }
+            _ => {}
+        }
+        nodes.push(node);
+    }
+    Ok(Explanation {
+        schema: SCHEMA_VERSION,
+        policy: model.header.title.clone(),
+        id: key.map(str::to_string),
+        entity: model.entities.get(program.entity).map(|entity| entity.name.clone()).unwrap_or_default(),
+        as_of: program.as_of.to_string(),
+        lang,
+        nodes,
+    })
+}
+
+/// The leaf conditions that decide `node`'s outcome (the failing ones of a `no`), with their
+/// margins: `revenue_last_year >= revenue_floor（差 0.01万元）`.
+fn deciding_conditions(node: &Node, lang: Lang, found: &mut Vec<String>) {
+    let wanted = node.outcome.as_condition();
+    for child in &node.children {
+        match child.kind {
+            NodeKind::ComputedValues => {}
+            NodeKind::Condition if child.outcome == wanted => {
+                let text = child.source.clone().unwrap_or_default();
+                found.push(match &child.margin {
+                    Some(margin) => format!("{text}{}", lang.parenthesized(margin)),
+                    None => text,
+                });
+            }
+            NodeKind::Not => {
+                if let Some(inner) = child.children.first() {
+                    if child.outcome == wanted {
+                        let text = inner.source.clone().map(|source| format!("{} {source}", lang.kind(NodeKind::Not)));
+                        found.extend(text);
+                    }
+                }
+            }
+            // A route of alternatives that all failed is one reason: name it, not each alternative.
+            NodeKind::AnyOf if child.outcome == Verdict::No && wanted == Verdict::No => {
+                let mut alternatives = Vec::new();
+                for alternative in &child.children {
+                    alternatives.push(match (&alternative.name, &alternative.source) {
+                        (Some(name), _) => name.clone(),
+                        (None, Some(source)) => source.clone(),
+                        (None, None) => lang.kind(alternative.kind).to_string(),
+                    });
+                }
+                found.push(format!(
+                    "{}{}",
+                    lang.kind(NodeKind::AnyOf),
+                    lang.parenthesized(&alternatives.join(lang.list_separator()))
+                ));
+            }
+            NodeKind::Rule | NodeKind::Decision | NodeKind::Benefit | NodeKind::AwardCondition
+                if wanted == Verdict::No
+                    && child.outcome == Verdict::No
+                    && child.children.first().is_some_and(|inner| inner.kind == NodeKind::AnyOf) =>
+            {
+                let name = child.name.clone().unwrap_or_default();
+                found.push(match &child.label {
+                    Some(label) => format!("{name} {label}"),
+                    None => name,
+                });
+            }
+            _ if child.outcome.as_condition() == wanted => deciding_conditions(child, lang, found),
+            _ => {}
+        }
+    }
+}
+
+/// The columns read blank under the unknown parts of `node`.
+fn blank_columns(node: &Node, blanks: &mut Vec<String>) {
+    if node.outcome != Verdict::Unknown {
+        return;
+    }
+    for read in &node.reads {
+        if read.blank && read.value == BLANK && !blanks.contains(&read.column) {
+            blanks.push(read.column.clone());
+        }
+    }
+    for child in &node.children {
+        blank_columns(child, blanks);
+    }
+}
+
+struct Explainer<'a> {
+    model: &'a Model,
+    program: &'a Program,
+    source: &'a str,
+    record: &'a [Value],
+    slots: &'a [Value],
+    lang: Lang,
+    /// The code of every leaf node built so far, indexed by `Node::leaf`.
+    leaves: std::cell::RefCell<Vec<&'a Code>>,
+}
+
+impl<'a> Explainer<'a> {
+    fn node(&self, kind: NodeKind, provenance: Option<&Provenance>, name: Option<&str>, outcome: Verdict) -> Node {
+        Node {
+            kind,
+            name: name.map(str::to_string),
+            label: provenance.and_then(|provenance| provenance.label.clone()),
+            citation: provenance.and_then(|provenance| provenance.citation.clone()),
+            quote: provenance.and_then(|provenance| provenance.quote.clone()),
+            reading: provenance.and_then(|provenance| provenance.reading.clone()),
+            source: None,
+            outcome,
+            text: self.lang.verdict(outcome).to_string(),
+            amount: None,
+            reads: Vec::new(),
+            margin: None,
+            counterfactual: None,
+            settle: Vec::new(),
+            details: Vec::new(),
+            children: Vec::new(),
+            leaf: None,
+        }
+    }
+
+    /// Sets what would change each leaf that decides `node`'s outcome: the failing conditions
+    /// of a `no`, the passing condition under a failing `not`.
+    fn counterfactuals(&self, node: &mut Node) {
+        let wanted = node.outcome.as_condition();
+        for child in &mut node.children {
+            match child.kind {
+                NodeKind::ComputedValues => {}
+                NodeKind::Condition => {
+                    let code = child.leaf.and_then(|index| self.leaves.borrow().get(index).copied());
+                    if let (true, Some(code)) = (child.outcome == wanted, code) {
+                        child.counterfactual = self.counterfactual(code, child.outcome == Verdict::Yes);
+                    }
+                }
+                NodeKind::Not if child.outcome == wanted => {
+                    for inner in &mut child.children {
+                        let code = inner.leaf.and_then(|index| self.leaves.borrow().get(index).copied());
+                        match (inner.kind, code) {
+                            (NodeKind::Condition, Some(code)) => {
+                                inner.counterfactual = self.counterfactual(code, inner.outcome == Verdict::Yes)
+                            }
+                            _ => self.counterfactuals(inner),
+                        }
+                    }
+                }
+                _ if child.outcome.as_condition() == wanted => self.counterfactuals(child),
+                _ => {}
+            }
+        }
+    }
+
+    fn step(&self, item: usize) -> Option<&'a StepKind> {
+        let slot = self.program.slot_of_item.get(item).copied().flatten()?;
+        self.program.steps.get(slot).map(|step| &step.kind)
+    }
+
+    fn item_node(&self, item: usize, outcome: &Outcome) -> Result<Node, EvalError> {
+        let lang = self.lang;
+        let Some(definition) = self.model.items.get(item) else {
+            return Ok(self.node(NodeKind::Rule, None, None, Verdict::Unknown));
+        };
+        let kind = match definition.kind {
+            ItemKind::Decision => NodeKind::Decision,
+            ItemKind::Award { .. } => NodeKind::Award,
+            ItemKind::Benefit => NodeKind::Benefit,
+            _ => NodeKind::Rule,
+        };
+        let verdict = Verdict::of_value(outcome.slot(self.program, item));
+        let mut node = self.node(kind, Some(&definition.provenance), Some(&definition.name), verdict);
+        match self.step(item) {
+            Some(StepKind::Condition(code)) => node.children.push(self.code_node(code)?),
+            Some(StepKind::Award { condition, up_to, amount: amount_code, cap: cap_code }) => {
+                if let Some(condition) = condition {
+                    node.children.push(self.code_node(condition)?);
+                }
+                if let Some(result) = outcome.awards.iter().find(|award| award.item == item) {
+                    if let Some(amount) = result.amount {
+                        let mut computation = self.computation(amount_code, amount);
+                        if *up_to {
+                            computation.push_str(lang.at_the_maximum());
+                        }
+                        if let Some(cap) = result.cap {
+                            let cap_text = match cap_code {
+                                Some(cap_code) => self.computation(cap_code, cap),
+                                None => money_text(cap),
+                            };
+                            computation.push_str(&if cap < amount {
+                                lang.capped_at(&cap_text)
+                            } else {
+                                lang.within_cap(&cap_text)
+                            });
+                        }
+                        if let Some(citation) = &definition.provenance.citation {
+                            computation.push_str(&format!(" [{citation}]"));
+                        }
+                        node.details.push(lang.amount(&computation));
+                        let mut reads = Vec::new();
+                        self.collect_reads(amount_code, &mut reads);
+                        if let Some(cap_code) = cap_code {
+                            self.collect_reads(cap_code, &mut reads);
+                        }
+                        node.reads = reads;
+                    }
+                    (node.outcome, node.text) = match &result.status {
+                        AwardStatus::Paid(amount) => {
+                            node.amount = Some(yuan_string(*amount));
+                            (Verdict::Paid, lang.paid(&money_text(*amount)))
+                        }
+                        AwardStatus::NotEligible => (Verdict::NotEligible, lang.verdict(Verdict::NotEligible).into()),
+                        AwardStatus::Unknown => (Verdict::Unknown, lang.unknown_not_paid().into()),
+                        AwardStatus::NothingToPay => {
+                            (Verdict::NothingToPay, lang.verdict(Verdict::NothingToPay).into())
+                        }
+                        AwardStatus::Superseded { amount, by, group } => {
+                            let winner =
+                                self.model.items.get(*by).map(|winner| winner.name.clone()).unwrap_or_default();
+                            if let Some(group) = self.model.groups.get(*group) {
+                                node.details.push(lang.superseded_by(
+                                    &winner,
+                                    &group.name,
+                                    group.provenance.citation.as_deref().unwrap_or_default(),
+                                    group.provenance.quote.as_deref().unwrap_or_default(),
+                                ));
+                            }
+                            node.amount = Some(yuan_string(*amount));
+                            (Verdict::Superseded, lang.superseded(&money_text(*amount)))
+                        }
+                    };
+                }
+            }
+            _ => {}
+        }
+        Ok(node)
+    }
+
+    /// How an amount was computed, with the values put in: `design_subsidy_rate of
+    /// in_city_contract_amount = 50% × 250万元 = 125万元`.
+    fn computation(&self, code: &Code, result: rust_decimal::Decimal) -> String {
+        let written = self.snippet(code.span);
+        let filled = self.filled_in(code, false);
+        let result = money_text(result);
+        let mut parts = vec![written];
+        for part in [filled, result] {
+            if parts.last() != Some(&part) {
+                parts.push(part);
+            }
+        }
+        parts.join(" = ")
+    }
+
+    /// An expression with every input replaced by its value, for people.
+    fn filled_in(&self, code: &Code, nested: bool) -> String {
+        match &code.operation {
+            Operation::Binary { operator, left, right, .. } => {
+                let symbol = match operator {
+                    BinaryOperator::Of => "×",
+                    other => other.symbol(),
+                };
+                let text = format!("{} {symbol} {}", self.filled_in(left, true), self.filled_in(right, true));
+                if nested {
+                    format!("({text})")
+                } else {
+                    text
+                }
+            }
+            Operation::Negate(inner) => format!("-{}", self.filled_in(inner, true)),
+            Operation::Call { function, arguments } => {
+                let name = match function {
+                    crate::syntax::Function::Min => "min",
+                    crate::syntax::Function::Max => "max",
+                };
+                let arguments: Vec<String> = arguments.iter().map(|argument| self.filled_in(argument, false)).collect();
+                format!("{name}({})", arguments.join(", "))
+            }
+            _ => match evaluate(code, self.record, self.slots) {
+                Ok(value) => self.value_words(&self.code_type(code), &value),
+                Err(_) => self.snippet(code.span),
+            },
+        }
+    }
+
+    /// The values and tables `item` uses, directly or through the rules it uses, as one node
+    /// listing them in the order they are computed; `None` when it uses none.
+    fn computed_values(&self, item: usize) -> Result<Option<Node>, EvalError> {
+        let mut used = vec![false; self.program.steps.len()];
+        let mut pending: Vec<usize> = self.program.slot_of_item.get(item).copied().flatten().into_iter().collect();
+        while let Some(slot) = pending.pop() {
+            let Some(step) = self.program.steps.get(slot) else { continue };
+            for code in step.kind.codes() {
+                code.walk(&mut |node| {
+                    if let Operation::Slot(used_slot) = node.operation {
+                        if let Some(flag) = used.get_mut(used_slot) {
+                            if !*flag {
+                                *flag = true;
+                                pending.push(used_slot);
+                            }
+                        }
+                    }
+                });
+            }
+        }
+        let mut entries = Vec::new();
+        for (slot, step) in self.program.steps.iter().enumerate() {
+            let is_computed =
+                self.model.items.get(step.item).is_some_and(|definition| !definition.kind.is_conditional());
+            if is_computed && used.get(slot).copied().unwrap_or(false) {
+                entries.push(self.computed_node(slot)?);
+            }
+        }
+        if entries.is_empty() {
+            return Ok(None);
+        }
+        let unknown = entries.iter().any(|entry| entry.outcome == Verdict::Unknown);
+        let mut node =
+            self.node(NodeKind::ComputedValues, None, None, if unknown { Verdict::Unknown } else { Verdict::Known });
+        node.text = self.lang.kind(NodeKind::ComputedValues).to_string();
+        node.children = entries;
+        Ok(Some(node))
+    }
+
+    /// One value or table: what it read, the row that applied, its result.
+    fn computed_node(&self, slot: usize) -> Result<Node, EvalError> {
+        let lang = self.lang;
+        let step = self.program.steps.get(slot);
+        let definition = step.and_then(|step| self.model.items.get(step.item));
+        let (Some(step), Some(definition)) = (step, definition) else {
+            return Ok(self.node(NodeKind::Value, None, None, Verdict::Unknown));
+        };
+        let value = self.slots.get(slot).cloned().unwrap_or_default();
+        let kind = if matches!(step.kind, StepKind::Table { .. }) { NodeKind::Table } else { NodeKind::Value };
+        let verdict = if value.is_unknown() { Verdict::Unknown } else { Verdict::Known };
+        let mut node = self.node(kind, Some(&definition.provenance), Some(&definition.name), verdict);
+        node.text = self.value_words(&definition.item_type, &value);
+        let mut reads = Vec::new();
+        match &step.kind {
+            StepKind::Value(code) => {
+                node.source = Some(self.snippet(code.span));
+                self.collect_reads(code, &mut reads);
+            }
+            StepKind::Table { keys, rows, complete } => {
+                for key in keys {
+                    self.collect_reads(key, &mut reads);
+                }
+                let (_, matched) = lookup(keys, rows, *complete, self.record, self.slots)?;
+                // The rows tried: up to the one that applied, or all of them when none certainly did.
+                let tried = matched.map_or(rows.len(), |index| index + 1);
+                for row in rows.iter().take(tried) {
+                    if let CompiledPattern::Condition(condition) = &row.pattern {
+                        self.collect_reads(condition, &mut reads);
+                    }
+                }
+                match matched.and_then(|index| rows.get(index)) {
+                    Some(row) => node.details.push(lang.row(&self.snippet(row.span))),
+                    None => {
+                        let mut blanks = Vec::new();
+                        self.blank_inputs(slot, &mut blanks, &mut vec![false; self.program.steps.len()]);
+                        let verdict = match &value {
+                            Value::Between(interval) => lang.any_row_may_apply(&self.range_words(
+                                &definition.item_type,
+                                interval.low,
+                                interval.high,
+                            )),
+                            _ => lang.no_row_certain().to_string(),
+                        };
+                        node.details.push(if blanks.is_empty() {
+                            verdict
+                        } else {
+                            format!("{}{}{verdict}", lang.blank(&blanks), lang.separator())
+                        });
+                    }
+                }
+            }
+            _ => {}
+        }
+        node.reads = reads;
+        Ok(node)
+    }
+
+    /// A value for people: `15`, `5.2%`, `未知，0–20`, `未知`.
+    fn value_words(&self, value_type: &Type, value: &Value) -> String {
+        match value {
+            Value::Unknown => self.lang.verdict(Verdict::Unknown).to_string(),
+            Value::Between(interval) => {
+                self.lang.unknown_between(&self.range_words(value_type, interval.low, interval.high))
+            }
+            _ => value_text(self.model, value_type, value),
+        }
+    }
+
+    fn range_words(&self, value_type: &Type, low: rust_decimal::Decimal, high: rust_decimal::Decimal) -> String {
+        format!(
+            "{}–{}",
+            value_text(self.model, value_type, &Value::Number(low)),
+            value_text(self.model, value_type, &Value::Number(high))
+        )
+    }
+
+    /// The blank data columns an unknown step depends on, through the values it uses.
+    fn blank_inputs(&self, slot: usize, blanks: &mut Vec<String>, visited: &mut Vec<bool>) {
+        match visited.get_mut(slot) {
+            Some(seen) if !*seen => *seen = true,
+            _ => return,
+        }
+        let Some(step) = self.program.steps.get(slot) else { return };
+        for code in step.kind.codes() {
+            code.walk(&mut |node| match node.operation {
+                Operation::Field(index) => self.blank_field(index, blanks),
+                Operation::Slot(used) if self.slots.get(used).is_none_or(Value::is_unknown) => {
+                    self.blank_inputs(used, blanks, visited)
+                }
+                _ => {}
+            });
+        }
+    }
+
+    fn blank_field(&self, index: usize, blanks: &mut Vec<String>) {
+        if self.record.get(index).is_none_or(Value::is_unknown) {
+            if let Some(field) = self.field(index) {
+                if !blanks.contains(&field.column) {
+                    blanks.push(field.column.clone());
+                }
+            }
+        }
+    }
+
+    fn field(&self, index: usize) -> Option<&crate::check::Field> {
+        self.model.entities.get(self.program.entity).and_then(|entity| entity.fields.get(index))
+    }
+
+    fn snippet(&self, span: crate::syntax::Span) -> String {
+        let text = self.source.get(span.start..span.end).unwrap_or("");
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    fn code_node(&self, code: &'a Code) -> Result<Node, EvalError> {
+        let value = evaluate(code, self.record, self.slots)?;
+        let verdict = Verdict::of_value(&value);
+        Ok(match &code.operation {
+            Operation::Connective { connective, parts } => {
+                let kind = match connective {
+                    Connective::All => NodeKind::AllOf,
+                    Connective::Any => NodeKind::AnyOf,
+                };
+                let mut node = self.node(kind, None, None, verdict);
+                for part in parts {
+                    node.children.push(self.code_node(part)?);
+                }
+                // Why (not): the parts with the outcome of the whole come first.
+                node.children.sort_by_key(|child| child.outcome != verdict);
+                node
+            }
+            Operation::Not(inner) => {
+                let mut node = self.node(NodeKind::Not, None, None, verdict);
+                node.children.push(self.code_node(inner)?);
+                node
+            }
+            Operation::Slot(slot) => {
+                let item = self.program.steps.get(*slot).map(|step| step.item).unwrap_or(usize::MAX);
+                match self.model.items.get(item) {
+                    Some(definition) if definition.kind.is_conditional() => {
+                        let kind = if matches!(definition.kind, ItemKind::Award { .. }) {
+                            NodeKind::AwardCondition
+                        } else {
+                            match definition.kind {
+                                ItemKind::Decision => NodeKind::Decision,
+                                ItemKind::Benefit => NodeKind::Benefit,
+                                _ => NodeKind::Rule,
+                            }
+                        };
+                        let mut node = self.node(kind, Some(&definition.provenance), Some(&definition.name), verdict);
+                        match self.step(item) {
+                            Some(StepKind::Condition(inner)) => node.children.push(self.code_node(inner)?),
+                            Some(StepKind::Award { condition: Some(inner), .. }) => {
+                                node.children.push(self.code_node(inner)?)
+                            }
+                            _ => {}
+                        }
+                        node
+                    }
+                    _ => self.leaf(code, verdict),
+                }
+            }
+            _ => self.leaf(code, verdict),
+        })
+    }
+
+    /// A comparison or any other condition: its text, the inputs it read, its margin and what
+    /// would make it pass.
+    fn leaf(&self, code: &'a Code, verdict: Verdict) -> Node {
+        let mut node = self.node(NodeKind::Condition, None, None, verdict);
+        node.source = Some(self.snippet(code.span));
+        let mut reads = Vec::new();
+        self.collect_reads(code, &mut reads);
+        node.reads = reads;
+        node.details.extend(self.elapsed(code));
+        if let Operation::Compare { operator, left, right } = &code.operation {
+            node.margin = self.margin(*operator, left, right, verdict);
+            node.details.extend(self.bounds_detail(*operator, left, right));
+        }
+        node.leaf = Some(self.leaves.borrow().len());
+        self.leaves.borrow_mut().push(code);
+        node
+    }
+
+    /// The type of a compiled expression where it can be told from what it reads; numbers
+    /// otherwise (compiled code keeps no types, and this only chooses how a number is shown).
+    fn code_type(&self, code: &Code) -> Type {
+        match &code.operation {
+            Operation::Slot(slot) => self
+                .program
+                .steps
+                .get(*slot)
+                .and_then(|step| self.model.items.get(step.item))
+                .map(
+                    |definition| {
+                        if definition.kind.is_conditional() {
+                            Type::Bool
+                        } else {
+                            definition.item_type.clone()
+                        }
+                    },
+                )
+                .unwrap_or(Type::Decimal),
+            Operation::Field(index) => {
+                self.field(*index).map(|field| field.field_type.clone()).unwrap_or(Type::Decimal)
+            }
+            Operation::Parameter { parameter, .. } | Operation::MissingParameter(parameter) => self
+                .model
+                .parameters
+                .get(*parameter)
+                .map(|definition| definition.parameter_type.clone())
+                .unwrap_or(Type::Decimal),
+            Operation::Constant(Value::Date(_)) | Operation::AsOf(_) => Type::Date,
+            Operation::Constant(Value::Duration(_)) => Type::Duration,
+            Operation::Negate(inner) => self.code_type(inner),
+            Operation::Call { arguments, .. } => {
+                arguments.first().map(|argument| self.code_type(argument)).unwrap_or(Type::Decimal)
+            }
+            Operation::Binary { operator, operand_types, .. } => match (operator, operand_types) {
+                (_, (Type::Date, _) | (_, Type::Date)) => Type::Date,
+                (BinaryOperator::Divide, (Type::Money, Type::Money)) => Type::Percent,
+                (_, (Type::Money, _) | (_, Type::Money)) => Type::Money,
+                (_, (Type::Percent, Type::Percent)) => Type::Percent,
+                (_, (left, _)) => left.clone(),
+            },
+            _ => Type::Decimal,
+        }
+    }
+
+    fn collect_reads(&self, code: &Code, reads: &mut Vec<Reading>) {
+        let mut push = |column: String, value: String, blank: bool| {
+            if !reads.iter().any(|existing: &Reading| existing.column == column) {
+                reads.push(Reading { column, value, blank });
+            }
+        };
+        match &code.operation {
+            Operation::Field(index) => {
+                if let Some(field) = self.field(*index) {
+                    let value = self.record.get(*index).cloned().unwrap_or_default();
+                    push(field.column.clone(), value_text(self.model, &field.field_type, &value), value.is_unknown());
+                }
+            }
+            Operation::Parameter { parameter, value } => {
+                if let Some(definition) = self.model.parameters.get(*parameter) {
+                    push(definition.name.clone(), value_text(self.model, &definition.parameter_type, value), false);
+                }
+            }
+            Operation::MissingParameter(parameter) => {
+                if let Some(definition) = self.model.parameters.get(*parameter) {
+                    push(definition.name.clone(), "（未设定）".to_string(), true);
+                }
+            }
+            Operation::AsOf(date) => push("as_of".to_string(), date.to_string(), false),
+            Operation::Slot(slot) => {
+                if let Some(step) = self.program.steps.get(*slot) {
+                    if let Some(definition) = self.model.items.get(step.item) {
+                        let value = self.slots.get(*slot).cloned().unwrap_or_default();
+                        let value_type =
+                            if definition.kind.is_conditional() { &Type::Bool } else { &definition.item_type };
+                        push(definition.name.clone(), self.value_words(value_type, &value), value.is_unknown());
+                    }
+                }
+            }
+            Operation::Constant(_) => {}
+            Operation::List(parts) | Operation::Connective { parts, .. } | Operation::Call { arguments: parts, .. } => {
+                for part in parts {
+                    self.collect_reads(part, reads);
+                }
+            }
+            Operation::Not(inner) | Operation::Negate(inner) => self.collect_reads(inner, reads),
+            Operation::Binary { left, right, .. } | Operation::Compare { left, right, .. } => {
+                self.collect_reads(left, reads);
+                self.collect_reads(right, reads);
+            }
+        }
+    }
+}
