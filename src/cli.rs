@@ -374,6 +374,19 @@ fn evaluate_file(
     let prepared = prepare(policy, data_path, run, err, colour)?;
     let model = &prepared.loaded.model;
     let program = &prepared.program;
+    let mut file;
+    let destination: &mut dyn Write = match output_path {
+        Some(path) => {
+            file = std::fs::File::create(path)
+                .map_err(|error| Failure(format!("cannot write {}: {error}", path.display())))?;
+            &mut file
+        }
+        None => out,
+    };
+    // JSON Lines are written as each record is decided, so memory does not grow with the file.
+    let mut sink = std::io::BufWriter::with_capacity(1 << 20, destination);
+    let explaining = explain_in
+        .map(|lang| explain::Explaining::new(model, program, &prepared.loaded.source, lang, explain::Detail::Deciding));
     let mut rejected = 0usize;
     let mut lines: Vec<Vec<String>> = Vec::new();
     let mut text = String::new();
@@ -383,18 +396,11 @@ fn evaluate_file(
             record.as_ref().map_err(|error| (error.key.clone(), error.row, error.to_string())).and_then(|record| {
                 let outcome = eval::decide(program, &record.values)
                     .map_err(|error| (record.key.clone(), record.row, eval_error_text(model, &error)))?;
-                let explanation = match explain_in {
-                    Some(lang) => Some(
-                        explain::explain(
-                            model,
-                            program,
-                            &prepared.loaded.source,
-                            record.key.as_deref(),
-                            &record.values,
-                            &outcome,
-                            lang,
-                        )
-                        .map_err(|error| (record.key.clone(), record.row, eval_error_text(model, &error)))?,
+                let explanation = match &explaining {
+                    Some(explaining) => Some(
+                        explaining
+                            .explain(record.key.as_deref(), &record.values, &outcome)
+                            .map_err(|error| (record.key.clone(), record.row, eval_error_text(model, &error)))?,
                     ),
                     None => None,
                 };
@@ -402,13 +408,18 @@ fn evaluate_file(
             });
         match (result, format) {
             (Ok((key, outcome, explanation)), EvalFormat::Jsonl) => {
-                let mut line = output::decision_json(model, program, key.as_deref(), &outcome);
-                if let (Some(explanation), Some(object)) = (explanation, line.as_object_mut()) {
-                    let explanation = serde_json::to_value(explanation).map_err(|error| Failure(error.to_string()))?;
-                    object.insert("explanation".to_string(), explanation);
+                let line = output::decision_json(model, program, key.as_deref(), &outcome).to_string();
+                match explanation {
+                    // Written straight after the decision's fields: going through a JSON value
+                    // tree would cost more than building the explanation.
+                    Some(explanation) => {
+                        sink.write_all(line.strip_suffix('}').unwrap_or(&line).as_bytes())?;
+                        sink.write_all(b",\"explanation\":")?;
+                        serde_json::to_writer(&mut sink, &explanation).map_err(|error| Failure(error.to_string()))?;
+                        sink.write_all(b"}\n")?;
+                    }
+                    None => writeln!(sink, "{line}")?,
                 }
-                text.push_str(&line.to_string());
-                text.push('\n');
             }
             (Ok((key, outcome, _)), _) => lines.push(output::flat_row(model, program, key.as_deref(), &outcome)),
             (Err((key, row, message)), format) => {
@@ -419,10 +430,7 @@ fn evaluate_file(
                     key.as_ref().map(|key| format!(" ({key})")).unwrap_or_default()
                 )?;
                 match format {
-                    EvalFormat::Jsonl => {
-                        text.push_str(&output::error_json(key.as_deref(), row, &message).to_string());
-                        text.push('\n');
-                    }
+                    EvalFormat::Jsonl => writeln!(sink, "{}", output::error_json(key.as_deref(), row, &message))?,
                     _ => lines.push(output::flat_error_row(headers.len(), key.as_deref(), row, &message)),
                 }
             }
@@ -447,12 +455,8 @@ fn evaluate_file(
             text = format!("\u{FEFF}{}", String::from_utf8_lossy(&bytes));
         }
     }
-    match output_path {
-        Some(path) => {
-            std::fs::write(path, text).map_err(|error| Failure(format!("cannot write {}: {error}", path.display())))?
-        }
-        None => out.write_all(text.as_bytes())?,
-    }
+    sink.write_all(text.as_bytes())?;
+    sink.flush()?;
     if rejected > 0 {
         writeln!(err, "{rejected} of {} rows could not be decided", prepared.records.len())?;
     }

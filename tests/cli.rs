@@ -1,21 +1,15 @@
 //! End-to-end tests of the `policy` command line on the Rizhao policy and its sample data.
 
+mod common;
+
+use common::{policy, scratch};
 use rust_decimal::Decimal;
 use serde_json::Value as Json;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::str::FromStr;
 
 const RIZHAO: &str = "policies/rizhao-2022.policy";
 const INNOVATIVE_SME: &str = "policies/innovative-sme.policy";
-
-/// Runs `policy ARGS…` in-process; returns the exit code, standard output and standard error.
-fn policy(arguments: &[&str]) -> (i32, String, String) {
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let arguments = arguments.iter().map(Into::into).collect();
-    let code = policy::cli::run(arguments, &mut out, &mut err, false);
-    (code, String::from_utf8_lossy(&out).into_owned(), String::from_utf8_lossy(&err).into_owned())
-}
 
 fn json_lines(text: &str) -> Vec<Json> {
     text.lines().map(|line| serde_json::from_str(line).unwrap()).collect()
@@ -34,12 +28,6 @@ fn normalized(mut record: Json) -> Json {
         }
     }
     record
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let directory = std::env::temp_dir().join(format!("policy-tests-{}", std::process::id()));
-    std::fs::create_dir_all(&directory).unwrap();
-    directory.join(name)
 }
 
 /// Compares `policy eval` on `data` with `data`'s `.expected.jsonl` next to it, field for field.

@@ -29,6 +29,7 @@ use crate::output::{money_text, value_text, yuan_string, BLANK};
 use crate::syntax::{BinaryOperator, Connective};
 use crate::value::Value;
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// The version of the JSON schema; bumped on any change that is not an addition.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -90,10 +91,11 @@ impl Verdict {
 
 /// One input a node read: a data column (or a parameter, a value, `as_of`) and its value.
 #[derive(Debug, Clone, Serialize)]
-pub struct Reading {
-    pub column: String,
-    pub value: String,
-    /// The cell was blank (or the value is unknown).
+pub struct Reading<'a> {
+    pub column: Cow<'a, str>,
+    pub value: Cow<'a, str>,
+    /// The cell was blank (or the value is unknown); left out when false.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub blank: bool,
 }
 
@@ -111,46 +113,62 @@ pub struct Case {
     pub outcome: Verdict,
 }
 
+/// In JSON, a field that is `None` or empty is left out.
 #[derive(Debug, Clone, Serialize)]
-pub struct Node {
+pub struct Node<'a> {
     pub kind: NodeKind,
-    pub name: Option<String>,
-    pub label: Option<String>,
-    pub citation: Option<String>,
-    pub quote: Option<String>,
-    pub reading: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub citation: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quote: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reading: Option<Cow<'a, str>>,
     /// The policy text of a leaf condition or a value's formula, as written.
-    pub source: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<Cow<'a, str>>,
     pub outcome: Verdict,
     /// The outcome in words of the chosen language: `否`, `发放 50万元`, `15`, `未知，0–20`.
-    pub text: String,
+    /// Left out below the top of a deciding explanation (`eval --explain`), where `outcome` says it.
+    #[serde(skip_serializing_if = "str::is_empty")]
+    pub text: Cow<'a, str>,
     /// For an award paid or superseded: the amount in 元.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<String>,
-    pub reads: Vec<Reading>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reads: Vec<Reading<'a>>,
     /// For a comparison with both sides known: how far it passed or failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub margin: Option<String>,
     /// For a failed condition: the smallest change of one input that would make it pass.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub counterfactual: Option<String>,
     /// For an unknown item: each blank column and what its values would decide.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub settle: Vec<Settling>,
     /// Other lines: why not, the amount's computation, the row of a table, bounds, dates.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub details: Vec<String>,
-    pub children: Vec<Node>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<Node<'a>>,
     /// For a leaf: its code among the explainer's leaves, to find counterfactuals afterwards.
     #[serde(skip)]
     leaf: Option<usize>,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Explanation {
+pub struct Explanation<'a> {
     pub schema: u32,
-    pub policy: String,
+    pub policy: Cow<'a, str>,
     pub id: Option<String>,
-    pub entity: String,
+    pub entity: Cow<'a, str>,
     pub as_of: String,
     pub lang: Lang,
     /// One per decision, award and benefit of the entity, in declaration order.
-    pub nodes: Vec<Node>,
+    pub nodes: Vec<Node<'a>>,
 }
 
 /// Counts of a whole file, for the top of an HTML report.
@@ -263,65 +281,132 @@ pub fn summarize(
     }
 }
 
-/// Explains every decision, award and benefit of one decided record.
-pub fn explain(
-    model: &Model,
-    program: &Program,
-    source: &str,
+/// How much an explanation holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// Every node, with the document's labels, quotes and readings (`policy explain`).
+    Full,
+    /// Only the nodes that decide each outcome (the failing parts of a `no`, the unknown parts
+    /// of an unknown), without the document's text, which is the same on every record: what
+    /// `eval --explain` adds to each line, cheap enough for a whole register.
+    Deciding,
+}
+
+/// Explains every decision, award and benefit of one decided record, in full.
+pub fn explain<'a>(
+    model: &'a Model,
+    program: &'a Program,
+    source: &'a str,
     key: Option<&str>,
     record: &[Value],
     outcome: &Outcome,
     lang: Lang,
-) -> Result<Explanation, EvalError> {
-    let explainer =
-        Explainer { model, program, source, record, slots: &outcome.slots, lang, leaves: Default::default() };
-    let mut nodes = Vec::new();
-    for item in program.decisions.iter().chain(&program.awards).chain(&program.benefits) {
-        let mut node = explainer.item_node(*item, outcome)?;
-        if let Some(computed) = explainer.computed_values(*item)? {
-            node.children.push(computed);
-        }
-        match node.outcome.as_condition() {
-            Verdict::No => {
-                explainer.counterfactuals(&mut node);
-                let mut failing = Vec::new();
-                deciding_conditions(&node, lang, &mut failing);
-                if !failing.is_empty() {
-                    node.details.insert(0, lang.why_not(&failing.join(lang.separator())));
-                }
-            }
-            Verdict::Unknown => {
-                let mut blanks = Vec::new();
-                blank_columns(&node, &mut blanks);
-                if !blanks.is_empty() {
-                    node.details.insert(0, lang.blank_columns(&blanks.join(lang.list_separator())));
-                }
-                node.settle = explainer.settle(*item)?;
-            }
-            _ => {}
-        }
-        nodes.push(node);
+) -> Result<Explanation<'a>, EvalError> {
+    Explaining::new(model, program, source, lang, Detail::Full).explain(key, record, outcome)
+}
+
+/// Explaining the records of one run: the policy, its program, and what is worked out once and
+/// kept for every record (the values each item uses).
+pub struct Explaining<'a> {
+    model: &'a Model,
+    program: &'a Program,
+    source: &'a str,
+    lang: Lang,
+    detail: Detail,
+    /// For each item, the slots of the values and tables it uses, in the order computed.
+    computed_slots: std::cell::RefCell<std::collections::HashMap<usize, Vec<usize>>>,
+}
+
+impl<'a> Explaining<'a> {
+    pub fn new(model: &'a Model, program: &'a Program, source: &'a str, lang: Lang, detail: Detail) -> Self {
+        Explaining { model, program, source, lang, detail, computed_slots: Default::default() }
     }
-    Ok(Explanation {
-        schema: SCHEMA_VERSION,
-        policy: model.header.title.clone(),
-        id: key.map(str::to_string),
-        entity: model.entities.get(program.entity).map(|entity| entity.name.clone()).unwrap_or_default(),
-        as_of: program.as_of.to_string(),
-        lang,
-        nodes,
-    })
+
+    /// Explains every decision, award and benefit of one decided record.
+    pub fn explain(
+        &self,
+        key: Option<&str>,
+        record: &[Value],
+        outcome: &Outcome,
+    ) -> Result<Explanation<'a>, EvalError> {
+        let (model, program, lang, detail) = (self.model, self.program, self.lang, self.detail);
+        let explainer = Explainer {
+            model,
+            program,
+            source: self.source,
+            record,
+            slots: &outcome.slots,
+            lang,
+            detail,
+            context: self,
+            leaves: Default::default(),
+        };
+        let mut nodes = Vec::new();
+        for item in program.decisions.iter().chain(&program.awards).chain(&program.benefits) {
+            let mut node = explainer.item_node(*item, outcome)?;
+            if let Some(computed) = explainer.computed_values(*item)? {
+                node.children.push(computed);
+            }
+            match node.outcome.as_condition() {
+                // The children are the deciding leaves; what would turn each is `explain`'s work.
+                Verdict::No if detail == Detail::Deciding => {}
+                Verdict::No => {
+                    explainer.counterfactuals(&mut node);
+                    let mut failing = Vec::new();
+                    deciding_conditions(model, &node, lang, &mut failing);
+                    if !failing.is_empty() {
+                        node.details.insert(0, lang.why_not(&failing.join(lang.separator())));
+                    }
+                }
+                Verdict::Unknown => {
+                    let mut blanks = Vec::new();
+                    blank_columns(&node, &mut blanks);
+                    if !blanks.is_empty() {
+                        node.details.insert(0, lang.blank_columns(&blanks.join(lang.list_separator())));
+                    }
+                    if detail == Detail::Full {
+                        node.settle = explainer.settle(*item)?;
+                    }
+                }
+                _ => {}
+            }
+            if detail == Detail::Deciding {
+                // `outcome` and `amount` say it; the words are for `explain`.
+                node.text = Cow::Borrowed("");
+                // Each input once per item: the leaves of an `any of` often read the same column.
+                for child in &mut node.children {
+                    for read in child.reads.drain(..) {
+                        if !node.reads.iter().any(|existing| existing.column == read.column) {
+                            node.reads.push(read);
+                        }
+                    }
+                }
+            }
+            nodes.push(node);
+        }
+        Ok(Explanation {
+            schema: SCHEMA_VERSION,
+            policy: Cow::Borrowed(model.header.title.as_str()),
+            id: key.map(str::to_string),
+            entity: Cow::Borrowed(
+                model.entities.get(program.entity).map(|entity| entity.name.as_str()).unwrap_or_default(),
+            ),
+            as_of: program.as_of.to_string(),
+            lang,
+            nodes,
+        })
+    }
 }
 
 /// The leaf conditions that decide `node`'s outcome (the failing ones of a `no`), with their
 /// margins: `revenue_last_year >= revenue_floor（差 0.01万元）`.
-fn deciding_conditions(node: &Node, lang: Lang, found: &mut Vec<String>) {
+fn deciding_conditions(model: &Model, node: &Node, lang: Lang, found: &mut Vec<String>) {
     let wanted = node.outcome.as_condition();
     for child in &node.children {
         match child.kind {
             NodeKind::ComputedValues => {}
             NodeKind::Condition if child.outcome == wanted => {
-                let text = child.source.clone().unwrap_or_default();
+                let text = child.source.as_deref().unwrap_or_default().to_string();
                 found.push(match &child.margin {
                     Some(margin) => format!("{text}{}", lang.parenthesized(margin)),
                     None => text,
@@ -340,8 +425,8 @@ fn deciding_conditions(node: &Node, lang: Lang, found: &mut Vec<String>) {
                 let mut alternatives = Vec::new();
                 for alternative in &child.children {
                     alternatives.push(match (&alternative.name, &alternative.source) {
-                        (Some(name), _) => name.clone(),
-                        (None, Some(source)) => source.clone(),
+                        (Some(name), _) => name.to_string(),
+                        (None, Some(source)) => source.to_string(),
                         (None, None) => lang.kind(alternative.kind).to_string(),
                     });
                 }
@@ -356,13 +441,15 @@ fn deciding_conditions(node: &Node, lang: Lang, found: &mut Vec<String>) {
                     && child.outcome == Verdict::No
                     && child.children.first().is_some_and(|inner| inner.kind == NodeKind::AnyOf) =>
             {
-                let name = child.name.clone().unwrap_or_default();
-                found.push(match &child.label {
+                let name = child.name.as_deref().unwrap_or_default().to_string();
+                let label =
+                    model.items.iter().find(|item| item.name == name).and_then(|item| item.provenance.label.as_ref());
+                found.push(match label {
                     Some(label) => format!("{name} {label}"),
                     None => name,
                 });
             }
-            _ if child.outcome.as_condition() == wanted => deciding_conditions(child, lang, found),
+            _ if child.outcome.as_condition() == wanted => deciding_conditions(model, child, lang, found),
             _ => {}
         }
     }
@@ -374,8 +461,8 @@ fn blank_columns(node: &Node, blanks: &mut Vec<String>) {
         return;
     }
     for read in &node.reads {
-        if read.blank && read.value == BLANK && !blanks.contains(&read.column) {
-            blanks.push(read.column.clone());
+        if read.blank && read.value == BLANK && !blanks.iter().any(|blank| *blank == read.column) {
+            blanks.push(read.column.to_string());
         }
     }
     for child in &node.children {
@@ -383,29 +470,54 @@ fn blank_columns(node: &Node, blanks: &mut Vec<String>) {
     }
 }
 
-struct Explainer<'a> {
+/// Explaining one record: the policy's parts live for `'a` (the explanation borrows their
+/// text), the record's values only for `'r`.
+/// The two sides of a comparison and their values.
+struct Sides<'c, 'v> {
+    left: &'c Code,
+    right: &'c Code,
+    values: (&'v Value, &'v Value),
+}
+
+struct Explainer<'a, 'r> {
     model: &'a Model,
     program: &'a Program,
     source: &'a str,
-    record: &'a [Value],
-    slots: &'a [Value],
+    record: &'r [Value],
+    slots: &'r [Value],
     lang: Lang,
+    detail: Detail,
+    context: &'r Explaining<'a>,
     /// The code of every leaf node built so far, indexed by `Node::leaf`.
     leaves: std::cell::RefCell<Vec<&'a Code>>,
 }
 
-impl<'a> Explainer<'a> {
-    fn node(&self, kind: NodeKind, provenance: Option<&Provenance>, name: Option<&str>, outcome: Verdict) -> Node {
+impl<'a> Explainer<'a, '_> {
+    fn node(
+        &self,
+        kind: NodeKind,
+        provenance: Option<&'a Provenance>,
+        name: Option<&'a str>,
+        outcome: Verdict,
+    ) -> Node<'a> {
+        let borrowed = |text: Option<&'a String>| text.map(|text| Cow::Borrowed(text.as_str()));
+        let document = |text: Option<&'a String>| match self.detail {
+            Detail::Full => borrowed(text),
+            Detail::Deciding => None,
+        };
         Node {
             kind,
-            name: name.map(str::to_string),
-            label: provenance.and_then(|provenance| provenance.label.clone()),
-            citation: provenance.and_then(|provenance| provenance.citation.clone()),
-            quote: provenance.and_then(|provenance| provenance.quote.clone()),
-            reading: provenance.and_then(|provenance| provenance.reading.clone()),
+            name: name.map(Cow::Borrowed),
+            label: document(provenance.and_then(|provenance| provenance.label.as_ref())),
+            citation: document(provenance.and_then(|provenance| provenance.citation.as_ref())),
+            quote: document(provenance.and_then(|provenance| provenance.quote.as_ref())),
+            reading: document(provenance.and_then(|provenance| provenance.reading.as_ref())),
             source: None,
             outcome,
-            text: self.lang.verdict(outcome).to_string(),
+            text: match self.detail {
+                Detail::Full => Cow::Borrowed(self.lang.verdict(outcome)),
+                Detail::Deciding => Cow::Borrowed(""),
+            },
             amount: None,
             reads: Vec::new(),
             margin: None,
@@ -452,7 +564,7 @@ impl<'a> Explainer<'a> {
         self.program.steps.get(slot).map(|step| &step.kind)
     }
 
-    fn item_node(&self, item: usize, outcome: &Outcome) -> Result<Node, EvalError> {
+    fn item_node(&self, item: usize, outcome: &Outcome) -> Result<Node<'a>, EvalError> {
         let lang = self.lang;
         let Some(definition) = self.model.items.get(item) else {
             return Ok(self.node(NodeKind::Rule, None, None, Verdict::Unknown));
@@ -466,10 +578,10 @@ impl<'a> Explainer<'a> {
         let verdict = Verdict::of_value(outcome.slot(self.program, item));
         let mut node = self.node(kind, Some(&definition.provenance), Some(&definition.name), verdict);
         match self.step(item) {
-            Some(StepKind::Condition(code)) => node.children.push(self.code_node(code)?),
+            Some(StepKind::Condition(code)) => self.push_condition(code, &mut node.children)?,
             Some(StepKind::Award { condition, up_to, amount: amount_code, cap: cap_code }) => {
                 if let Some(condition) = condition {
-                    node.children.push(self.code_node(condition)?);
+                    self.push_condition(condition, &mut node.children)?;
                 }
                 if let Some(result) = outcome.awards.iter().find(|award| award.item == item) {
                     if let Some(amount) = result.amount {
@@ -502,12 +614,14 @@ impl<'a> Explainer<'a> {
                     (node.outcome, node.text) = match &result.status {
                         AwardStatus::Paid(amount) => {
                             node.amount = Some(yuan_string(*amount));
-                            (Verdict::Paid, lang.paid(&money_text(*amount)))
+                            (Verdict::Paid, Cow::Owned(lang.paid(&money_text(*amount))))
                         }
-                        AwardStatus::NotEligible => (Verdict::NotEligible, lang.verdict(Verdict::NotEligible).into()),
-                        AwardStatus::Unknown => (Verdict::Unknown, lang.unknown_not_paid().into()),
+                        AwardStatus::NotEligible => {
+                            (Verdict::NotEligible, Cow::Borrowed(lang.verdict(Verdict::NotEligible)))
+                        }
+                        AwardStatus::Unknown => (Verdict::Unknown, Cow::Borrowed(lang.unknown_not_paid())),
                         AwardStatus::NothingToPay => {
-                            (Verdict::NothingToPay, lang.verdict(Verdict::NothingToPay).into())
+                            (Verdict::NothingToPay, Cow::Borrowed(lang.verdict(Verdict::NothingToPay)))
                         }
                         AwardStatus::Superseded { amount, by, group } => {
                             let winner =
@@ -521,7 +635,7 @@ impl<'a> Explainer<'a> {
                                 ));
                             }
                             node.amount = Some(yuan_string(*amount));
-                            (Verdict::Superseded, lang.superseded(&money_text(*amount)))
+                            (Verdict::Superseded, Cow::Owned(lang.superseded(&money_text(*amount))))
                         }
                     };
                 }
@@ -531,10 +645,53 @@ impl<'a> Explainer<'a> {
         Ok(node)
     }
 
+    /// An item's condition under it: the whole tree, or in a deciding explanation only the leaf
+    /// conditions that decide it.
+    fn push_condition(&self, code: &'a Code, children: &mut Vec<Node<'a>>) -> Result<(), EvalError> {
+        let value = evaluate(code, self.record, self.slots)?;
+        match self.detail {
+            Detail::Full => children.push(self.code_node_of(code, value)?),
+            Detail::Deciding => self.deciding_leaves(code, value, children)?,
+        }
+        Ok(())
+    }
+
+    /// The leaf conditions under `code` whose outcome decides its `value`: the failing parts of
+    /// an `all of` that fails, the passing part of an `any of` that holds, through rules.
+    fn deciding_leaves(&self, code: &'a Code, value: Value, found: &mut Vec<Node<'a>>) -> Result<(), EvalError> {
+        let verdict = Verdict::of_value(&value);
+        match &code.operation {
+            Operation::Connective { parts, .. } => {
+                for part in parts {
+                    let part_value = evaluate(part, self.record, self.slots)?;
+                    if Verdict::of_value(&part_value) == verdict {
+                        self.deciding_leaves(part, part_value, found)?;
+                    }
+                }
+            }
+            Operation::Not(inner) => {
+                let inner_value = evaluate(inner, self.record, self.slots)?;
+                self.deciding_leaves(inner, inner_value, found)?;
+            }
+            Operation::Slot(slot) => {
+                let inner = self.program.steps.get(*slot).and_then(|step| match &step.kind {
+                    StepKind::Condition(inner) | StepKind::Award { condition: Some(inner), .. } => Some(inner),
+                    _ => None,
+                });
+                match inner {
+                    Some(inner) => self.deciding_leaves(inner, value, found)?,
+                    None => found.push(self.leaf(code, verdict)),
+                }
+            }
+            _ => found.push(self.leaf(code, verdict)),
+        }
+        Ok(())
+    }
+
     /// How an amount was computed, with the values put in: `design_subsidy_rate of
     /// in_city_contract_amount = 50% × 250万元 = 125万元`.
     fn computation(&self, code: &Code, result: rust_decimal::Decimal) -> String {
-        let written = self.snippet(code.span);
+        let written = self.snippet(code.span).into_owned();
         let filled = self.filled_in(code, false);
         let result = money_text(result);
         let mut parts = vec![written];
@@ -572,14 +729,33 @@ impl<'a> Explainer<'a> {
             }
             _ => match evaluate(code, self.record, self.slots) {
                 Ok(value) => self.value_words(&self.code_type(code), &value),
-                Err(_) => self.snippet(code.span),
+                Err(_) => self.snippet(code.span).into_owned(),
             },
         }
     }
 
     /// The values and tables `item` uses, directly or through the rules it uses, as one node
     /// listing them in the order they are computed; `None` when it uses none.
-    fn computed_values(&self, item: usize) -> Result<Option<Node>, EvalError> {
+    fn computed_values(&self, item: usize) -> Result<Option<Node<'a>>, EvalError> {
+        let slots =
+            self.context.computed_slots.borrow_mut().entry(item).or_insert_with(|| self.computed_slots(item)).clone();
+        if slots.is_empty() {
+            return Ok(None);
+        }
+        let mut entries = Vec::with_capacity(slots.len());
+        for slot in slots {
+            entries.push(self.computed_node(slot)?);
+        }
+        let unknown = entries.iter().any(|entry| entry.outcome == Verdict::Unknown);
+        let mut node =
+            self.node(NodeKind::ComputedValues, None, None, if unknown { Verdict::Unknown } else { Verdict::Known });
+        node.text = Cow::Borrowed(self.lang.kind(NodeKind::ComputedValues));
+        node.children = entries;
+        Ok(Some(node))
+    }
+
+    /// The slots of the values and tables `item` uses, directly or through the rules it uses.
+    fn computed_slots(&self, item: usize) -> Vec<usize> {
         let mut used = vec![false; self.program.steps.len()];
         let mut pending: Vec<usize> = self.program.slot_of_item.get(item).copied().flatten().into_iter().collect();
         while let Some(slot) = pending.pop() {
@@ -597,27 +773,18 @@ impl<'a> Explainer<'a> {
                 });
             }
         }
-        let mut entries = Vec::new();
-        for (slot, step) in self.program.steps.iter().enumerate() {
-            let is_computed =
-                self.model.items.get(step.item).is_some_and(|definition| !definition.kind.is_conditional());
-            if is_computed && used.get(slot).copied().unwrap_or(false) {
-                entries.push(self.computed_node(slot)?);
-            }
-        }
-        if entries.is_empty() {
-            return Ok(None);
-        }
-        let unknown = entries.iter().any(|entry| entry.outcome == Verdict::Unknown);
-        let mut node =
-            self.node(NodeKind::ComputedValues, None, None, if unknown { Verdict::Unknown } else { Verdict::Known });
-        node.text = self.lang.kind(NodeKind::ComputedValues).to_string();
-        node.children = entries;
-        Ok(Some(node))
+        (0..self.program.steps.len())
+            .filter(|slot| used.get(*slot).copied().unwrap_or(false))
+            .filter(|slot| {
+                let item = self.program.steps.get(*slot).map(|step| step.item);
+                item.and_then(|item| self.model.items.get(item))
+                    .is_some_and(|definition| !definition.kind.is_conditional())
+            })
+            .collect()
     }
 
     /// One value or table: what it read, the row that applied, its result.
-    fn computed_node(&self, slot: usize) -> Result<Node, EvalError> {
+    fn computed_node(&self, slot: usize) -> Result<Node<'a>, EvalError> {
         let lang = self.lang;
         let step = self.program.steps.get(slot);
         let definition = step.and_then(|step| self.model.items.get(step.item));
@@ -628,7 +795,7 @@ impl<'a> Explainer<'a> {
         let kind = if matches!(step.kind, StepKind::Table { .. }) { NodeKind::Table } else { NodeKind::Value };
         let verdict = if value.is_unknown() { Verdict::Unknown } else { Verdict::Known };
         let mut node = self.node(kind, Some(&definition.provenance), Some(&definition.name), verdict);
-        node.text = self.value_words(&definition.item_type, &value);
+        node.text = Cow::Owned(self.value_words(&definition.item_type, &value));
         let mut reads = Vec::new();
         match &step.kind {
             StepKind::Value(code) => {
@@ -672,6 +839,16 @@ impl<'a> Explainer<'a> {
         }
         node.reads = reads;
         Ok(node)
+    }
+
+    /// A data value for people, borrowed where it can be (blank, 是, 否).
+    fn value_cow(&self, value_type: &Type, value: &Value) -> Cow<'a, str> {
+        match value {
+            Value::Unknown => Cow::Borrowed(BLANK),
+            Value::Bool(true) => Cow::Borrowed("是"),
+            Value::Bool(false) => Cow::Borrowed("否"),
+            _ => Cow::Owned(value_text(self.model, value_type, value)),
+        }
     }
 
     /// A value for people: `15`, `5.2%`, `未知，0–20`, `未知`.
@@ -721,17 +898,26 @@ impl<'a> Explainer<'a> {
         }
     }
 
-    fn field(&self, index: usize) -> Option<&crate::check::Field> {
+    fn field(&self, index: usize) -> Option<&'a crate::check::Field> {
         self.model.entities.get(self.program.entity).and_then(|entity| entity.fields.get(index))
     }
 
-    fn snippet(&self, span: crate::syntax::Span) -> String {
+    /// The policy text of an expression on one line, borrowed when it already is one.
+    fn snippet(&self, span: crate::syntax::Span) -> Cow<'a, str> {
         let text = self.source.get(span.start..span.end).unwrap_or("");
-        text.split_whitespace().collect::<Vec<_>>().join(" ")
+        if text.contains(['\n', '\r', '\t']) || text.contains("  ") {
+            Cow::Owned(text.split_whitespace().collect::<Vec<_>>().join(" "))
+        } else {
+            Cow::Borrowed(text)
+        }
     }
 
-    fn code_node(&self, code: &'a Code) -> Result<Node, EvalError> {
-        let value = evaluate(code, self.record, self.slots)?;
+    fn code_node(&self, code: &'a Code) -> Result<Node<'a>, EvalError> {
+        self.code_node_of(code, evaluate(code, self.record, self.slots)?)
+    }
+
+    /// The node of `code`, whose value is `value`.
+    fn code_node_of(&self, code: &'a Code, value: Value) -> Result<Node<'a>, EvalError> {
         let verdict = Verdict::of_value(&value);
         Ok(match &code.operation {
             Operation::Connective { connective, parts } => {
@@ -741,7 +927,11 @@ impl<'a> Explainer<'a> {
                 };
                 let mut node = self.node(kind, None, None, verdict);
                 for part in parts {
-                    node.children.push(self.code_node(part)?);
+                    let value = evaluate(part, self.record, self.slots)?;
+                    if self.detail == Detail::Deciding && Verdict::of_value(&value) != verdict {
+                        continue;
+                    }
+                    node.children.push(self.code_node_of(part, value)?);
                 }
                 // Why (not): the parts with the outcome of the whole come first.
                 node.children.sort_by_key(|child| child.outcome != verdict);
@@ -784,7 +974,7 @@ impl<'a> Explainer<'a> {
 
     /// A comparison or any other condition: its text, the inputs it read, its margin and what
     /// would make it pass.
-    fn leaf(&self, code: &'a Code, verdict: Verdict) -> Node {
+    fn leaf(&self, code: &'a Code, verdict: Verdict) -> Node<'a> {
         let mut node = self.node(NodeKind::Condition, None, None, verdict);
         node.source = Some(self.snippet(code.span));
         let mut reads = Vec::new();
@@ -792,11 +982,19 @@ impl<'a> Explainer<'a> {
         node.reads = reads;
         node.details.extend(self.elapsed(code));
         if let Operation::Compare { operator, left, right } = &code.operation {
-            node.margin = self.margin(*operator, left, right, verdict);
-            node.details.extend(self.bounds_detail(*operator, left, right));
+            let sides = evaluate(left, self.record, self.slots).and_then(|left_value| {
+                evaluate(right, self.record, self.slots).map(|right_value| (left_value, right_value))
+            });
+            if let Ok(values) = sides {
+                let sides = Sides { left, right, values: (&values.0, &values.1) };
+                node.margin = self.margin(*operator, &sides, verdict);
+                node.details.extend(self.bounds_detail(*operator, &sides));
+            }
         }
-        node.leaf = Some(self.leaves.borrow().len());
-        self.leaves.borrow_mut().push(code);
+        if self.detail == Detail::Full {
+            node.leaf = Some(self.leaves.borrow().len());
+            self.leaves.borrow_mut().push(code);
+        }
         node
     }
 
@@ -845,37 +1043,43 @@ impl<'a> Explainer<'a> {
         }
     }
 
-    fn collect_reads(&self, code: &Code, reads: &mut Vec<Reading>) {
-        let mut push = |column: String, value: String, blank: bool| {
-            if !reads.iter().any(|existing: &Reading| existing.column == column) {
+    fn collect_reads(&self, code: &Code, reads: &mut Vec<Reading<'a>>) {
+        let mut push = |column: Cow<'a, str>, value: Cow<'a, str>, blank: bool| {
+            if !reads.iter().any(|existing| existing.column == column) {
                 reads.push(Reading { column, value, blank });
             }
         };
         match &code.operation {
             Operation::Field(index) => {
                 if let Some(field) = self.field(*index) {
-                    let value = self.record.get(*index).cloned().unwrap_or_default();
-                    push(field.column.clone(), value_text(self.model, &field.field_type, &value), value.is_unknown());
+                    let value = self.record.get(*index).unwrap_or(&Value::Unknown);
+                    push(Cow::Borrowed(&field.column), self.value_cow(&field.field_type, value), value.is_unknown());
                 }
             }
+            // A parameter is the same on every record: a deciding explanation leaves it to the policy.
+            Operation::Parameter { .. } if self.detail == Detail::Deciding => {}
             Operation::Parameter { parameter, value } => {
                 if let Some(definition) = self.model.parameters.get(*parameter) {
-                    push(definition.name.clone(), value_text(self.model, &definition.parameter_type, value), false);
+                    push(Cow::Borrowed(&definition.name), self.value_cow(&definition.parameter_type, value), false);
                 }
             }
             Operation::MissingParameter(parameter) => {
                 if let Some(definition) = self.model.parameters.get(*parameter) {
-                    push(definition.name.clone(), "（未设定）".to_string(), true);
+                    push(Cow::Borrowed(&definition.name), Cow::Borrowed("（未设定）"), true);
                 }
             }
-            Operation::AsOf(date) => push("as_of".to_string(), date.to_string(), false),
+            Operation::AsOf(date) => push(Cow::Borrowed("as_of"), Cow::Owned(date.to_string()), false),
             Operation::Slot(slot) => {
                 if let Some(step) = self.program.steps.get(*slot) {
                     if let Some(definition) = self.model.items.get(step.item) {
-                        let value = self.slots.get(*slot).cloned().unwrap_or_default();
+                        let value = self.slots.get(*slot).unwrap_or(&Value::Unknown);
                         let value_type =
                             if definition.kind.is_conditional() { &Type::Bool } else { &definition.item_type };
-                        push(definition.name.clone(), self.value_words(value_type, &value), value.is_unknown());
+                        let words = match value {
+                            Value::Unknown | Value::Between(_) => Cow::Owned(self.value_words(value_type, value)),
+                            _ => self.value_cow(value_type, value),
+                        };
+                        push(Cow::Borrowed(&definition.name), words, value.is_unknown());
                     }
                 }
             }

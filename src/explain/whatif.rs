@@ -8,7 +8,7 @@
 //! deciding the record again with the input changed, so a wrong candidate costs time, never a
 //! wrong explanation.
 
-use super::{Case, Explainer, Settling, Verdict};
+use super::{Case, Explainer, Settling, Sides, Verdict};
 use crate::check::Type;
 use crate::compile::{Code, CompiledPattern, Operation, StepKind};
 use crate::eval::{arithmetic, decide, evaluate, AwardStatus, Outcome};
@@ -24,7 +24,7 @@ use std::cmp::Ordering;
 const MOST_BLANK_COLUMNS: usize = 8;
 const MOST_THRESHOLDS: usize = 16;
 
-impl Explainer<'_> {
+impl Explainer<'_, '_> {
     /// `注册日期 2022-07-01 至评价日期 2024-06-30：1年11个月29天` for a condition that compares
     /// a date column with the evaluation date.
     pub(super) fn elapsed(&self, code: &Code) -> Option<String> {
@@ -45,17 +45,11 @@ impl Explainer<'_> {
     }
 
     /// How far a comparison of two known numbers or dates passed or failed.
-    pub(super) fn margin(
-        &self,
-        operator: CompareOperator,
-        left: &Code,
-        right: &Code,
-        verdict: Verdict,
-    ) -> Option<String> {
-        let left_value = evaluate(left, self.record, self.slots).ok()?;
-        let right_value = evaluate(right, self.record, self.slots).ok()?;
+    pub(super) fn margin(&self, operator: CompareOperator, sides: &Sides, verdict: Verdict) -> Option<String> {
+        let (left, right) = (sides.left, sides.right);
+        let (left_value, right_value) = sides.values;
         let mut dates = false;
-        let (difference, words) = match (&left_value, &right_value) {
+        let (difference, words) = match (left_value, right_value) {
             (Value::Number(left_number), Value::Number(right_number)) => {
                 let difference = left_number.checked_sub(*right_number)?;
                 let shown_type = match self.code_type(left) {
@@ -97,12 +91,12 @@ impl Explainer<'_> {
 
     /// For a comparison with a bounded unknown side: the bounds, the blanks that leave it open,
     /// and what it is compared with — `score = 55–95 while 上年度营业收入（万元） is blank; needs ≥ 60`.
-    pub(super) fn bounds_detail(&self, operator: CompareOperator, left: &Code, right: &Code) -> Option<String> {
-        let left_value = evaluate(left, self.record, self.slots).ok()?;
-        let right_value = evaluate(right, self.record, self.slots).ok()?;
-        let (side, interval, other, other_value, operator) = match (&left_value, &right_value) {
-            (Value::Between(interval), _) => (left, **interval, right, &right_value, operator),
-            (_, Value::Between(interval)) => (right, **interval, left, &left_value, operator.flipped()),
+    pub(super) fn bounds_detail(&self, operator: CompareOperator, sides: &Sides) -> Option<String> {
+        let (left, right) = (sides.left, sides.right);
+        let (left_value, right_value) = sides.values;
+        let (side, interval, other, other_value, operator) = match (left_value, right_value) {
+            (Value::Between(interval), _) => (left, **interval, right, right_value, operator),
+            (_, Value::Between(interval)) => (right, **interval, left, left_value, operator.flipped()),
             _ => return None,
         };
         let side_type = self.code_type(side);
@@ -139,6 +133,18 @@ impl Explainer<'_> {
         };
         match &code.operation {
             Operation::Field(index) => flag(self.field(*index)?, wanted),
+            // `"独角兽企业" in new_honours`: the list column would have to hold (or lose) the value.
+            Operation::Compare { operator: operator @ (CompareOperator::In | CompareOperator::NotIn), left, right }
+                if matches!(right.operation, Operation::Field(_)) =>
+            {
+                let Operation::Field(index) = right.operation else { return None };
+                let field = self.field(index)?;
+                let Type::List(element_type) = &field.field_type else { return None };
+                let Ok(wanted_value) = evaluate(left, self.record, self.slots) else { return None };
+                let words = value_text(self.model, element_type, &wanted_value);
+                let inside = wanted == (*operator == CompareOperator::In);
+                Some(say(format!("{} {} {words}", field.column, if inside { "∋" } else { "∌" })))
+            }
             Operation::Compare { operator: operator @ (CompareOperator::In | CompareOperator::NotIn), left, right } => {
                 let Operation::Field(index) = left.operation else { return None };
                 let field = self.field(index)?;
@@ -177,9 +183,21 @@ impl Explainer<'_> {
         let field_type = self.field(field)?.field_type.clone();
         let threshold = self.solve(side, field, target)?;
         let threshold = round_for(&field_type, threshold, current);
+        // A condition on the data alone is evaluated again by itself; one that uses values
+        // computed from the field needs the whole record decided again.
+        let uses_values = {
+            let mut uses = false;
+            code.walk(&mut |node| uses |= matches!(node.operation, Operation::Slot(_)));
+            uses
+        };
         let passes = |value: &Value| -> Option<bool> {
-            let outcome = self.decide_with(field, value.clone())?;
-            let result = evaluate(code, &self.with_field(field, value.clone()), &outcome.slots).ok()?.as_bool()?;
+            let record = self.with_field(field, value.clone());
+            let result = if uses_values {
+                let outcome = decide(self.program, &record).ok()?;
+                evaluate(code, &record, &outcome.slots).ok()?.as_bool()?
+            } else {
+                evaluate(code, &record, self.slots).ok()?.as_bool()?
+            };
             Some(result == wanted)
         };
         let above = step(&threshold, &field_type, 1)?;
@@ -435,10 +453,29 @@ impl Explainer<'_> {
         reads
     }
 
-    /// The data fields a condition depends on, in the order first read.
+    /// The data fields a condition depends on, directly or through values, in the order read.
     fn fields_read(&self, code: &Code) -> Vec<usize> {
-        let count = self.model.entities.get(self.program.entity).map_or(0, |entity| entity.fields.len());
-        (0..count).filter(|field| self.reads_field(code, *field)).collect()
+        let mut fields = Vec::new();
+        let mut visited = vec![false; self.program.steps.len()];
+        self.collect_fields(code, &mut fields, &mut visited);
+        fields
+    }
+
+    fn collect_fields(&self, code: &Code, fields: &mut Vec<usize>, visited: &mut Vec<bool>) {
+        code.walk(&mut |node| match node.operation {
+            Operation::Field(index) if !fields.contains(&index) => fields.push(index),
+            Operation::Slot(slot) if visited.get(slot) == Some(&false) => {
+                if let Some(flag) = visited.get_mut(slot) {
+                    *flag = true;
+                }
+                if let Some(step) = self.program.steps.get(slot) {
+                    for inner in step.kind.codes() {
+                        self.collect_fields(inner, fields, visited);
+                    }
+                }
+            }
+            _ => {}
+        });
     }
 
     /// The blank fields a step depends on, through the unknown values it uses.
