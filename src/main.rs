@@ -4,7 +4,9 @@ use std::io::IsTerminal;
 
 fn main() {
     let arguments: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
-    let colour = std::io::stderr().is_terminal();
+    // Colour only when both streams are a terminal: `explain` writes its coloured tree to
+    // standard output, and an explanation redirected to a file must not carry escape codes.
+    let colour = std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
     let code = policy::cli::run(arguments, &mut std::io::stdout().lock(), &mut std::io::stderr().lock(), colour);
     std::process::exit(code);
 }
