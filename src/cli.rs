@@ -6,7 +6,7 @@ use crate::compile::{self, Program, Settings};
 use crate::data::{self, InputFormat, RawTable};
 use crate::diagnostic::{self, Diagnostic, Severity};
 use crate::eval::{self, EvalError};
-use crate::{explain, output, syntax};
+use crate::{diff, explain, output, syntax};
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::ffi::OsString;
@@ -68,6 +68,29 @@ enum Command {
         #[arg(short = 'o', long)]
         output: Option<PathBuf>,
     },
+    /// What a new version changes in meaning; with --data, whom it affects. Exit 0 when
+    /// nothing changed in meaning, 1 when something did, 2 on errors.
+    Diff {
+        old: PathBuf,
+        new: PathBuf,
+        /// Decide this data file under both versions and report the impact.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        #[command(flatten)]
+        run: RunOptions,
+        #[arg(long, value_enum, default_value = "text")]
+        format: DiffFormat,
+        /// Write to this file instead of standard output.
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum DiffFormat {
+    Text,
+    Json,
+    Html,
 }
 
 #[derive(clap::Args, Debug)]
@@ -114,6 +137,8 @@ pub fn run(arguments: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write, c
             return code;
         }
     };
+    // diff(1) keeps 1 for "they differ": its failures exit with 2.
+    let failure_code = if matches!(cli.command, Command::Diff { .. }) { 2 } else { 1 };
     let result = match cli.command {
         Command::Check { files, format } => check_files(&files, format, out, err, colour),
         Command::Eval { policy, data, run, format, output, explain, lang } => {
@@ -124,12 +149,15 @@ pub fn run(arguments: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write, c
             let request = ExplainRequest { id: id.as_deref(), format, lang, output: output.as_deref() };
             explain_records(&policy, &data, &run, &request, out, err, colour)
         }
+        Command::Diff { old, new, data, run, format, output } => {
+            diff_files(&old, &new, data.as_deref(), &run, format, output.as_deref(), out, err, colour)
+        }
     };
     match result {
         Ok(code) => code,
         Err(Failure(message)) => {
             let _ = writeln!(err, "error: {message}");
-            1
+            failure_code
         }
     }
 }
@@ -574,4 +602,72 @@ fn explain_records(
         writeln!(err, "{} of {} rows could not be explained", rejected.len(), prepared.records.len())?;
     }
     Ok(i32::from(!rejected.is_empty()))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn diff_files(
+    old_path: &Path,
+    new_path: &Path,
+    data_path: Option<&Path>,
+    run: &RunOptions,
+    format: DiffFormat,
+    output_path: Option<&Path>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    colour: bool,
+) -> Result<i32, Failure> {
+    let old = load_checked(old_path, err, colour)?;
+    let new = load_checked(new_path, err, colour)?;
+    let old_version = diff::Version { path: &old.path, source: &old.source, model: &old.model };
+    let new_version = diff::Version { path: &new.path, source: &new.source, model: &new.model };
+    let changes = diff::diff(&old_version, &new_version);
+    let impact = match data_path {
+        None => None,
+        Some(data_path) => {
+            let table = read_data(data_path)?;
+            let entity = choose_entity(&new.model, run.entity.as_deref(), &table, data_path)?;
+            let entity_name = new.model.entities.get(entity).map(|entity| entity.name.clone()).unwrap_or_default();
+            let old_entity = old.model.entity_index(&entity_name).ok_or_else(|| {
+                Failure(format!(
+                    "{} has no entity `{entity_name}`: the data cannot be decided under both versions",
+                    old.path
+                ))
+            })?;
+            let programs = [(&old, old_entity), (&new, entity)].map(|(loaded, entity)| {
+                settings(loaded, run).map(|settings| compile::compile(&loaded.model, entity, &settings))
+            });
+            let [old_program, new_program] = programs;
+            let (old_program, new_program) = (old_program?, new_program?);
+            let read = |program: &Program, loaded: &Loaded| {
+                data::read_records(&program.layout, &table)
+                    .map_err(|error| Failure(format!("{}: {error} (under {})", data_path.display(), loaded.path)))
+            };
+            let old_records = read(&old_program, &old)?;
+            let new_records = read(&new_program, &new)?;
+            let old_run = diff::impact::Run { model: &old.model, program: &old_program, records: &old_records };
+            let new_run = diff::impact::Run { model: &new.model, program: &new_program, records: &new_records };
+            Some(diff::impact::impact(&old_run, &new_run, &changes))
+        }
+    };
+    let text = match format {
+        DiffFormat::Text => diff::render_text(&old.path, &new.path, &changes, impact.as_ref()),
+        DiffFormat::Html => diff::render_html(&old.path, &new.path, &changes, impact.as_ref()),
+        DiffFormat::Json => {
+            let document = serde_json::json!({
+                "old": {"path": old.path, "title": old.model.header.title},
+                "new": {"path": new.path, "title": new.model.header.title},
+                "changes": changes,
+                "impact": impact,
+            });
+            let json = serde_json::to_string_pretty(&document).map_err(|error| Failure(error.to_string()))?;
+            format!("{json}\n")
+        }
+    };
+    match output_path {
+        Some(path) => {
+            std::fs::write(path, text).map_err(|error| Failure(format!("cannot write {}: {error}", path.display())))?
+        }
+        None => out.write_all(text.as_bytes())?,
+    }
+    Ok(i32::from(!changes.is_empty()))
 }

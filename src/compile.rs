@@ -175,6 +175,31 @@ pub struct Program {
     pub groups: Vec<(usize, Vec<usize>)>,
 }
 
+impl Program {
+    /// The data fields the given expressions read, directly or through the steps they use, in
+    /// the order first read.
+    pub fn fields_read<'a>(&'a self, codes: impl IntoIterator<Item = &'a Code>) -> Vec<usize> {
+        let mut fields = Vec::new();
+        let mut visited = vec![false; self.steps.len()];
+        let mut pending: Vec<&Code> = codes.into_iter().collect();
+        while let Some(code) = pending.pop() {
+            code.walk(&mut |node| match node.operation {
+                Operation::Field(index) if !fields.contains(&index) => fields.push(index),
+                Operation::Slot(slot) if visited.get(slot) == Some(&false) => {
+                    if let Some(flag) = visited.get_mut(slot) {
+                        *flag = true;
+                    }
+                    if let Some(step) = self.steps.get(slot) {
+                        pending.extend(step.kind.codes());
+                    }
+                }
+                _ => {}
+            });
+        }
+        fields
+    }
+}
+
 /// The reading layout of an entity: its columns, types and blank rules.
 pub fn layout(model: &Model, entity: usize) -> RecordLayout {
     let Some(definition) = model.entities.get(entity) else {

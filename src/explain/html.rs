@@ -645,7 +645,7 @@ fn html_lang(lang: Lang) -> &'static str {
 }
 
 /// Text for HTML content and attribute values alike.
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for character in text.chars() {
         match character {

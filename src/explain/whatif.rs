@@ -10,10 +10,11 @@
 
 use super::{Case, Explainer, Settling, Sides, Verdict};
 use crate::check::Type;
-use crate::compile::{Code, CompiledPattern, Operation, StepKind};
-use crate::eval::{arithmetic, decide, evaluate, AwardStatus, Outcome};
+use crate::compile::{Code, Operation};
+use crate::eval::{decide, evaluate, AwardStatus, Outcome};
+use crate::inverse::{step, Inverse};
 use crate::output::value_text;
-use crate::syntax::{BinaryOperator, CompareOperator};
+use crate::syntax::CompareOperator;
 use crate::value::{Period, Value};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -362,120 +363,26 @@ impl Explainer<'_, '_> {
             .collect()
     }
 
-    /// Candidate values of `field` at which some comparison or bracket of the program changes.
+    /// Solving this record's expressions for one of its fields.
+    fn inverse(&self) -> Inverse<'_> {
+        Inverse { program: self.program, record: self.record, slots: self.slots }
+    }
+
     fn thresholds(&self, field: usize) -> Vec<Value> {
-        let mut thresholds = Vec::new();
-        for step in &self.program.steps {
-            if let StepKind::Table { keys, rows, .. } = &step.kind {
-                if let Some(key) = keys.first().filter(|key| self.reads_field(key, field)) {
-                    for row in rows {
-                        if let CompiledPattern::Range { lower, upper } = &row.pattern {
-                            for (_, limit) in lower.iter().chain(upper.iter()) {
-                                if let Ok(limit) = evaluate(limit, self.record, self.slots) {
-                                    thresholds.extend(self.solve(key, field, limit));
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            for code in step.kind.codes() {
-                code.walk(&mut |node| {
-                    if let Operation::Compare { left, right, .. } = &node.operation {
-                        let (side, other) = match (self.reads_field(left, field), self.reads_field(right, field)) {
-                            (true, false) => (left, right),
-                            (false, true) => (right, left),
-                            _ => return,
-                        };
-                        if let Ok(target) = evaluate(other, self.record, self.slots) {
-                            thresholds.extend(self.solve(side, field, target));
-                        }
-                    }
-                });
-            }
-        }
-        thresholds
+        self.inverse().thresholds(field)
     }
 
-    /// The value of `field` for which `code` equals `target`, through linear forms; `None` when
-    /// `code` is not such a form of `field`.
     fn solve(&self, code: &Code, field: usize, target: Value) -> Option<Value> {
-        if target.is_unknown() {
-            return None;
-        }
-        let known = |value: Value| Some(value).filter(|value| !value.is_unknown());
-        match &code.operation {
-            Operation::Field(index) if *index == field => Some(target),
-            Operation::Slot(slot) => match &self.program.steps.get(*slot)?.kind {
-                StepKind::Value(inner) => self.solve(inner, field, target),
-                _ => None,
-            },
-            Operation::Negate(inner) => {
-                let negated = arithmetic(BinaryOperator::Subtract, &Value::Number(Decimal::ZERO), &target).ok()?;
-                self.solve(inner, field, known(negated)?)
-            }
-            Operation::Binary { operator, left, right, .. } => {
-                let in_left = self.reads_field(left, field);
-                let in_right = self.reads_field(right, field);
-                let (unknown_side, constant) = match (in_left, in_right) {
-                    (true, false) => (left, right),
-                    (false, true) => (right, left),
-                    _ => return None,
-                };
-                let constant = known(evaluate(constant, self.record, self.slots).ok()?)?;
-                use BinaryOperator::*;
-                let inverse = match (operator, in_left) {
-                    (Add, _) => arithmetic(Subtract, &target, &constant),
-                    (Subtract, true) => arithmetic(Add, &target, &constant),
-                    (Subtract, false) => arithmetic(Subtract, &constant, &target),
-                    (Multiply | Of, _) => arithmetic(Divide, &target, &constant),
-                    (Divide, true) => arithmetic(Multiply, &target, &constant),
-                    (Divide, false) => arithmetic(Divide, &constant, &target),
-                };
-                self.solve(unknown_side, field, known(inverse.ok()?)?)
-            }
-            _ => None,
-        }
+        self.inverse().solve(code, field, target)
     }
 
-    /// Whether `code` depends on `field`, directly or through the values and tables it uses.
     fn reads_field(&self, code: &Code, field: usize) -> bool {
-        let mut reads = false;
-        code.walk(&mut |node| match node.operation {
-            Operation::Field(index) if index == field => reads = true,
-            Operation::Slot(slot) if !reads => {
-                if let Some(step) = self.program.steps.get(slot) {
-                    reads = step.kind.codes().iter().any(|inner| self.reads_field(inner, field));
-                }
-            }
-            _ => {}
-        });
-        reads
+        self.inverse().reads_field(code, field)
     }
 
     /// The data fields a condition depends on, directly or through values, in the order read.
     fn fields_read(&self, code: &Code) -> Vec<usize> {
-        let mut fields = Vec::new();
-        let mut visited = vec![false; self.program.steps.len()];
-        self.collect_fields(code, &mut fields, &mut visited);
-        fields
-    }
-
-    fn collect_fields(&self, code: &Code, fields: &mut Vec<usize>, visited: &mut Vec<bool>) {
-        code.walk(&mut |node| match node.operation {
-            Operation::Field(index) if !fields.contains(&index) => fields.push(index),
-            Operation::Slot(slot) if visited.get(slot) == Some(&false) => {
-                if let Some(flag) = visited.get_mut(slot) {
-                    *flag = true;
-                }
-                if let Some(step) = self.program.steps.get(slot) {
-                    for inner in step.kind.codes() {
-                        self.collect_fields(inner, fields, visited);
-                    }
-                }
-            }
-            _ => {}
-        });
+        self.program.fields_read([code])
     }
 
     /// The blank fields a step depends on, through the unknown values it uses.
@@ -549,23 +456,6 @@ fn compare_values(left: &Value, right: &Value) -> Ordering {
         (Value::Number(left), Value::Number(right)) => left.cmp(right),
         (Value::Date(left), Value::Date(right)) => left.cmp(right),
         _ => Ordering::Equal,
-    }
-}
-
-/// The smallest step of a column's type: 1 for counts, 1分 for money, one day for dates.
-fn step(value: &Value, value_type: &Type, direction: i64) -> Option<Value> {
-    match value {
-        Value::Number(number) => {
-            let unit = match value_type {
-                Type::Integer => Decimal::ONE,
-                Type::Money => Decimal::new(1, 2),
-                _ => Decimal::new(1, 6),
-            };
-            let delta = unit.checked_mul(Decimal::from(direction))?;
-            Some(Value::Number(number.checked_add(delta)?))
-        }
-        Value::Date(date) => Some(Value::Date(date.checked_add_signed(chrono::TimeDelta::try_days(direction)?)?)),
-        _ => None,
     }
 }
 
