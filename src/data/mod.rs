@@ -12,10 +12,12 @@
 
 mod cell;
 mod record;
+mod stream;
 mod table;
 
 pub use cell::parse_cell;
 pub use record::{bind, header_matches, read_record, read_records, Binding};
+pub use stream::RowStream;
 pub use table::read_table;
 
 use crate::value::Value;

@@ -1,0 +1,395 @@
+//! Reading a data file row by row, so that memory does not grow with the number of rows.
+//!
+//! The encoding is chosen from the first megabyte (a byte order mark; valid UTF-8; otherwise
+//! GB18030, a superset of GBK, as Chinese Excel saves CSV) and the rest is decoded as it is
+//! read. CSV rows come out with their spreadsheet row numbers (blank lines and line breaks
+//! inside quoted cells accounted for); JSON Lines take their columns from the keys of the first
+//! thousand lines.
+
+use super::{DataError, InputFormat, RawRow, RowError};
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read};
+use std::rc::Rc;
+
+/// How much of the file is looked at to choose its encoding and separator.
+const SNIFF_BYTES: usize = 1 << 20;
+/// JSON Lines name their columns on every line; the first this many lines are read ahead to
+/// know them all before rows are handed out.
+const JSON_HEADER_LINES: usize = 1_000;
+
+/// A data file being read: its headers, then its rows in order.
+pub struct RowStream {
+    pub headers: Vec<String>,
+    rows: Box<dyn Iterator<Item = RawRow>>,
+}
+
+impl Iterator for RowStream {
+    type Item = RawRow;
+
+    fn next(&mut self) -> Option<RawRow> {
+        self.rows.next()
+    }
+}
+
+impl RowStream {
+    /// Opens a stream over `reader`. Rows whose cells are all blank are skipped, as
+    /// [`super::read_table`] does: spreadsheets leave them behind and they name no record.
+    pub fn open(reader: impl Read + 'static, format: InputFormat) -> Result<RowStream, DataError> {
+        let mut input = BufReader::with_capacity(SNIFF_BYTES, reader);
+        let start = input.fill_buf().map_err(|error| DataError::Malformed(format!("it cannot be read ({error})")))?;
+        let encoding = encoding_of(start)?;
+        let decoded = decoded(encoding, input);
+        match format {
+            InputFormat::Csv => csv_rows(decoded),
+            InputFormat::JsonLines => json_rows(decoded),
+        }
+    }
+}
+
+const UTF8_BOM: &[u8] = &[0xEF, 0xBB, 0xBF];
+const UTF16_LE_BOM: &[u8] = &[0xFF, 0xFE];
+const UTF16_BE_BOM: &[u8] = &[0xFE, 0xFF];
+const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
+const OLE_MAGIC: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0];
+
+/// The encoding of the input from its first bytes: `None` for UTF-8.
+fn encoding_of(start: &[u8]) -> Result<Option<&'static encoding_rs::Encoding>, DataError> {
+    if start.starts_with(ZIP_MAGIC) || start.starts_with(OLE_MAGIC) {
+        return Err(DataError::Malformed(
+            "it looks like an Excel workbook but was not read as one; name it .xlsx (or save it as CSV)".to_string(),
+        ));
+    }
+    if start.starts_with(UTF16_LE_BOM) {
+        return Ok(Some(encoding_rs::UTF_16LE));
+    }
+    if start.starts_with(UTF16_BE_BOM) {
+        return Ok(Some(encoding_rs::UTF_16BE));
+    }
+    if start.starts_with(UTF8_BOM) || looks_like_utf8(start) {
+        return Ok(None);
+    }
+    // Checked on the sample: the decoder below would replace bad bytes without a word.
+    let (_, _, had_errors) = encoding_rs::GB18030.decode(start);
+    if had_errors {
+        return Err(DataError::Malformed("it is neither UTF-8 nor GBK/GB18030 text; save it as CSV UTF-8".to_string()));
+    }
+    Ok(Some(encoding_rs::GB18030))
+}
+
+/// The text of the input as UTF-8 bytes, without a byte order mark.
+fn decoded<R: Read + 'static>(
+    encoding: Option<&'static encoding_rs::Encoding>,
+    mut input: BufReader<R>,
+) -> Box<dyn BufRead> {
+    let Some(encoding) = encoding else {
+        if input.fill_buf().is_ok_and(|buffer| buffer.starts_with(UTF8_BOM)) {
+            input.consume(UTF8_BOM.len());
+        }
+        return Box::new(input);
+    };
+    let decoder = encoding_rs_io::DecodeReaderBytesBuilder::new().encoding(Some(encoding)).build(input);
+    Box::new(BufReader::with_capacity(1 << 16, decoder))
+}
+
+/// Valid UTF-8, allowing a character cut at the end of the sample.
+fn looks_like_utf8(sample: &[u8]) -> bool {
+    match std::str::from_utf8(sample) {
+        Ok(_) => true,
+        Err(error) => error.error_len().is_none(),
+    }
+}
+
+/// What the CSV reader has consumed: bytes, the last one, the end of the input, and whether
+/// it ended inside a quoted cell (the csv crate silently reads such a cell to the end).
+#[derive(Default)]
+struct Progress {
+    bytes: Cell<u64>,
+    /// The most recent bytes, to look at how a row ended: the csv reader's position trails the
+    /// bytes read by at most its buffer, far less than this.
+    recent: std::cell::RefCell<Vec<u8>>,
+    ended: Cell<bool>,
+    inside_quotes: Cell<bool>,
+    at_cell_start: Cell<bool>,
+    just_closed: Cell<bool>,
+}
+
+const RECENT_BYTES: usize = 1 << 16;
+/// The csv reader's own buffer; it must stay well below [`RECENT_BYTES`].
+const CSV_BUFFER_BYTES: usize = 1 << 13;
+
+impl Progress {
+    /// The byte at `offset` of the decoded input, if it is still among the recent ones.
+    fn byte_at(&self, offset: u64) -> Option<u8> {
+        let read = self.bytes.get();
+        if offset >= read || read - offset > RECENT_BYTES as u64 {
+            return None;
+        }
+        self.recent.borrow().get((offset % RECENT_BYTES as u64) as usize).copied()
+    }
+}
+
+/// The decoded input, watched by a [`Progress`].
+struct Watched {
+    input: Box<dyn BufRead>,
+    progress: Rc<Progress>,
+    delimiter: u8,
+}
+
+impl Read for Watched {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let count = self.input.read(buffer)?;
+        let progress = &self.progress;
+        if count == 0 {
+            progress.ended.set(true);
+        }
+        {
+            let mut recent = progress.recent.borrow_mut();
+            if recent.len() != RECENT_BYTES {
+                recent.resize(RECENT_BYTES, 0);
+            }
+            let start = progress.bytes.get();
+            for (index, byte) in buffer.iter().take(count).enumerate() {
+                let offset = start.saturating_add(index as u64);
+                if let Some(cell) = recent.get_mut((offset % RECENT_BYTES as u64) as usize) {
+                    *cell = *byte;
+                }
+            }
+        }
+        progress.bytes.set(progress.bytes.get().saturating_add(count as u64));
+        // The csv crate's quoting rules: a quote opens a quoted cell only at the start of a
+        // cell, and `""` inside one is a literal quote. Bytes suffice: these are all ASCII.
+        for byte in buffer.iter().take(count) {
+            if progress.inside_quotes.get() {
+                if *byte == b'"' {
+                    progress.inside_quotes.set(false);
+                    progress.just_closed.set(true);
+                }
+                continue;
+            }
+            match *byte {
+                b'"' if progress.at_cell_start.get() || progress.just_closed.get() => {
+                    progress.inside_quotes.set(true);
+                    progress.at_cell_start.set(false);
+                }
+                b'\n' | b'\r' => progress.at_cell_start.set(true),
+                byte if byte == self.delimiter => progress.at_cell_start.set(true),
+                _ => progress.at_cell_start.set(false),
+            }
+            progress.just_closed.set(false);
+        }
+        Ok(count)
+    }
+}
+
+/// Excel writes tab-separated text when saving "Unicode text", and semicolons in some
+/// locales; the header row tells which separator the file uses.
+fn sniff_delimiter(first_line: &str) -> u8 {
+    let count = |separator: char| first_line.matches(separator).count();
+    let (commas, tabs, semicolons) = (count(','), count('\t'), count(';'));
+    if tabs > commas && tabs >= semicolons {
+        b'\t'
+    } else if semicolons > commas && semicolons > tabs {
+        b';'
+    } else {
+        b','
+    }
+}
+
+fn csv_rows(mut input: Box<dyn BufRead>) -> Result<RowStream, DataError> {
+    let start = input.fill_buf().map_err(|error| DataError::Malformed(format!("it cannot be read ({error})")))?;
+    let first_line = String::from_utf8_lossy(start.split(|byte| *byte == b'\n').next().unwrap_or_default());
+    let delimiter = sniff_delimiter(&first_line);
+    if String::from_utf8_lossy(start).trim().is_empty() {
+        return Err(DataError::Empty);
+    }
+    let progress = Rc::new(Progress { at_cell_start: Cell::new(true), ..Progress::default() });
+    let watched = Watched { input, progress: Rc::clone(&progress), delimiter };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .buffer_capacity(CSV_BUFFER_BYTES)
+        .from_reader(watched);
+    let mut header_record = csv::StringRecord::new();
+    match reader.read_record(&mut header_record) {
+        Ok(true) => {}
+        Ok(false) => return Err(DataError::Empty),
+        Err(error) => return Err(DataError::Malformed(format!("the header row cannot be split into cells ({error})"))),
+    }
+    let headers = super::table::header_cells(header_record.iter())?;
+    let mut rows = CsvRows {
+        reader,
+        progress,
+        headers: headers.len(),
+        record: csv::StringRecord::new(),
+        line_breaks_before: line_breaks_in(&header_record),
+        fallback_row: 1,
+        held: None,
+        finished: false,
+    };
+    // A quote opened in the header and never closed swallows the whole file into it.
+    rows.held = rows.read_one();
+    if rows.held.is_none() && rows.progress.inside_quotes.get() {
+        return Err(DataError::Malformed("a quote \" in the header row is never closed".to_string()));
+    }
+    Ok(RowStream { headers, rows: Box::new(rows) })
+}
+
+struct CsvRows {
+    reader: csv::Reader<Watched>,
+    progress: Rc<Progress>,
+    headers: usize,
+    record: csv::StringRecord,
+    /// Line breaks inside the quoted cells of the rows read so far: they advance the line
+    /// count, not the spreadsheet row.
+    line_breaks_before: usize,
+    fallback_row: usize,
+    /// One row read ahead: only at the end of the file is it known whether the last row was
+    /// left inside an unclosed quote.
+    held: Option<RawRow>,
+    finished: bool,
+}
+
+impl CsvRows {
+    /// The next row that is not blank, or `None` at the end.
+    fn read_one(&mut self) -> Option<RawRow> {
+        loop {
+            if self.finished {
+                return None;
+            }
+            self.fallback_row = self.fallback_row.saturating_add(1);
+            match self.reader.read_record(&mut self.record) {
+                Ok(false) => {
+                    self.finished = true;
+                    return None;
+                }
+                Err(error) => {
+                    let row = self.fallback_row;
+                    let problem = format!("a row that can be split into cells ({error})");
+                    return Some(RawRow { row, cells: Err(row_problem(row, None, problem)) });
+                }
+                Ok(true) => {}
+            }
+            // Where the row's text began, counted back from where it ended: the csv reader
+            // reports its start before the blank lines it skipped, and counts a line only when
+            // it reads past the line feed, which for `\r\n` happens at the next row.
+            let end = self.reader.position();
+            let end_line = usize::try_from(end.line()).unwrap_or(usize::MAX);
+            let at_end_of_input = self.progress.ended.get() && end.byte() == self.progress.bytes.get();
+            let swallowed_by_quote = at_end_of_input && self.progress.inside_quotes.get();
+            let ended_with_line_feed =
+                end.byte().checked_sub(1).and_then(|last| self.progress.byte_at(last)) == Some(b'\n');
+            let counted_terminator = ended_with_line_feed && !swallowed_by_quote;
+            let breaks = line_breaks_in(&self.record);
+            let content_line = end_line.saturating_sub(usize::from(counted_terminator)).saturating_sub(breaks);
+            let row = content_line.saturating_sub(self.line_breaks_before);
+            self.line_breaks_before = self.line_breaks_before.saturating_add(breaks);
+            self.fallback_row = row;
+            if self.record.iter().all(|cell| cell.trim().is_empty()) && !swallowed_by_quote {
+                continue;
+            }
+            let cells = if self.record.len() == self.headers {
+                Ok(self.record.iter().map(super::table::non_blank).collect())
+            } else {
+                Err(super::table::ragged_row(row, self.headers, self.record.len()))
+            };
+            return Some(RawRow { row, cells });
+        }
+    }
+}
+
+impl Iterator for CsvRows {
+    type Item = RawRow;
+
+    fn next(&mut self) -> Option<RawRow> {
+        let current = self.held.take()?;
+        self.held = self.read_one();
+        if self.held.is_none() && self.progress.inside_quotes.get() {
+            // An unclosed quote swallows the rest of the file, so it is always in the last row.
+            let row = current.row;
+            let problem = "every cell that starts with a quote \" to end with one; this one never does, \
+                           so the rest of the file was read into it";
+            return Some(RawRow { row, cells: Err(row_problem(row, None, problem.to_string())) });
+        }
+        Some(current)
+    }
+}
+
+fn line_breaks_in(record: &csv::StringRecord) -> usize {
+    record.iter().map(|cell| cell.matches('\n').count()).sum()
+}
+
+fn row_problem(row: usize, raw: Option<String>, expected: String) -> RowError {
+    RowError { row, key: None, column: None, raw, expected }
+}
+
+/// JSON Lines, or a JSON array of objects (read whole: an array has no lines to stream).
+fn json_rows(mut input: Box<dyn BufRead>) -> Result<RowStream, DataError> {
+    let start = input.fill_buf().map_err(|error| DataError::Malformed(format!("it cannot be read ({error})")))?;
+    let first = String::from_utf8_lossy(start);
+    if first.trim().is_empty() {
+        return Err(DataError::Empty);
+    }
+    if first.trim_start().starts_with('[') {
+        let mut text = String::new();
+        input
+            .read_to_string(&mut text)
+            .map_err(|error| DataError::Malformed(format!("it cannot be read ({error})")))?;
+        let table = super::table::read_json(&text)?;
+        return Ok(RowStream { headers: table.headers, rows: Box::new(table.rows.into_iter()) });
+    }
+    let mut lines = JsonLines { input, row: 0 };
+    let mut ahead = Vec::new();
+    let mut headers: Vec<String> = Vec::new();
+    while ahead.len() < JSON_HEADER_LINES {
+        let Some((row, object)) = lines.next() else { break };
+        if let Ok(object) = &object {
+            for key in object.keys() {
+                let header = key.trim().to_string();
+                if !headers.contains(&header) {
+                    headers.push(header);
+                }
+            }
+        }
+        ahead.push((row, object));
+    }
+    let positions: HashMap<String, usize> =
+        headers.iter().enumerate().map(|(position, header)| (header.clone(), position)).collect();
+    let count = headers.len();
+    let rows = ahead.into_iter().chain(lines).filter_map(move |(row, object)| {
+        let cells = object.map(|object| super::table::json_cells(&object, &positions, count));
+        match &cells {
+            Ok(cells) if cells.iter().all(Option::is_none) => None,
+            _ => Some(RawRow { row, cells }),
+        }
+    });
+    Ok(RowStream { headers, rows: Box::new(rows) })
+}
+
+/// The objects of a JSON Lines input with their line numbers; blank lines are skipped.
+struct JsonLines {
+    input: Box<dyn BufRead>,
+    row: usize,
+}
+
+impl Iterator for JsonLines {
+    type Item = (usize, Result<serde_json::Map<String, serde_json::Value>, RowError>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut line = String::new();
+        loop {
+            line.clear();
+            self.row = self.row.saturating_add(1);
+            match self.input.read_line(&mut line) {
+                Ok(0) => return None,
+                Ok(_) if line.trim().is_empty() => continue,
+                Ok(_) => return Some((self.row, super::table::json_line(self.row, line.trim()))),
+                Err(error) => {
+                    let problem = format!("a line of UTF-8 text ({error})");
+                    return Some((self.row, Err(row_problem(self.row, None, problem))));
+                }
+            }
+        }
+    }
+}
