@@ -35,8 +35,9 @@ enum Command {
         data: PathBuf,
         #[command(flatten)]
         run: RunOptions,
-        #[arg(long, value_enum, default_value = "jsonl")]
-        format: EvalFormat,
+        /// Output format; by default from the -o file's extension (.csv, .xlsx), else JSON Lines.
+        #[arg(long, value_enum)]
+        format: Option<EvalFormat>,
         /// Write the results to this file instead of standard output.
         #[arg(short = 'o', long)]
         output: Option<PathBuf>,
@@ -46,6 +47,13 @@ enum Command {
         /// The language of the explanations' structural words.
         #[arg(long, value_enum, default_value = "zh")]
         lang: explain::Lang,
+        /// Threads deciding records (default: every core). Output stays in input order.
+        #[arg(long, value_name = "N")]
+        jobs: Option<usize>,
+        /// After the run, print rows read, decided and rejected, counts per decision, award and
+        /// benefit, and the total to be paid (to standard error, or to standard output with -o).
+        #[arg(long)]
+        summary: bool,
     },
     /// Explain why a record was decided as it was: why (not), what is missing, what would change it.
     Explain {
@@ -104,6 +112,9 @@ struct RunOptions {
     /// Give a parameter a value: --set revenue_floor=1000万元 (repeatable).
     #[arg(long = "set", value_name = "NAME=VALUE")]
     set: Vec<String>,
+    /// The sheet of an Excel workbook to read (default: the first).
+    #[arg(long)]
+    sheet: Option<String>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -112,11 +123,13 @@ enum CheckFormat {
     Json,
 }
 
-#[derive(ValueEnum, Clone, Copy, Debug)]
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 enum EvalFormat {
     Jsonl,
     Csv,
     Table,
+    /// An Excel workbook; needs -o FILE.
+    Xlsx,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -141,9 +154,18 @@ pub fn run(arguments: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write, c
     let failure_code = if matches!(cli.command, Command::Diff { .. }) { 2 } else { 1 };
     let result = match cli.command {
         Command::Check { files, format } => check_files(&files, format, out, err, colour),
-        Command::Eval { policy, data, run, format, output, explain, lang } => {
-            let explain = explain.then_some(lang);
-            evaluate_file(&policy, &data, &run, format, output.as_deref(), explain, out, err, colour)
+        Command::Eval { policy, data, run, format, output, explain, lang, jobs, summary } => {
+            let format = format.unwrap_or_else(|| {
+                let extension = output.as_deref().and_then(Path::extension).and_then(|extension| extension.to_str());
+                match extension.map(str::to_ascii_lowercase).as_deref() {
+                    Some("csv") => EvalFormat::Csv,
+                    Some("xlsx") => EvalFormat::Xlsx,
+                    _ => EvalFormat::Jsonl,
+                }
+            });
+            let options =
+                EvalOptions { format, output: output.as_deref(), explain: explain.then_some(lang), jobs, summary };
+            evaluate_file(&policy, &data, &run, &options, out, err, colour)
         }
         Command::Explain { policy, data, id, all: _, run, format, lang, output } => {
             let request = ExplainRequest { id: id.as_deref(), format, lang, output: output.as_deref() };
@@ -300,13 +322,15 @@ fn settings(loaded: &Loaded, run: &RunOptions) -> Result<Settings, Failure> {
     Ok(Settings { as_of, overrides })
 }
 
-fn read_data(path: &Path) -> Result<RawTable, Failure> {
-    let bytes = std::fs::read(path).map_err(|error| Failure(format!("cannot read {}: {error}", path.display())))?;
-    data::read_table(&bytes, InputFormat::from_path(path))
-        .map_err(|error| Failure(format!("{}: {error}", path.display())))
+fn read_data(path: &Path, sheet: Option<&str>) -> Result<RawTable, Failure> {
+    let input = open_input(path)?;
+    let stream = data::RowStream::open_sheet(input.reader, input.format, sheet)
+        .map_err(|error| Failure(format!("{}: {error}", path.display())))?;
+    let headers = stream.headers.clone();
+    Ok(RawTable { headers, rows: stream.collect() })
 }
 
-fn choose_entity(model: &Model, requested: Option<&str>, table: &RawTable, path: &Path) -> Result<usize, Failure> {
+fn choose_entity(model: &Model, requested: Option<&str>, headers: &[String], path: &Path) -> Result<usize, Failure> {
     if let Some(name) = requested {
         return model.entity_index(name).ok_or_else(|| {
             let names: Vec<&str> = model.entities.iter().map(|entity| entity.name.as_str()).collect();
@@ -314,7 +338,7 @@ fn choose_entity(model: &Model, requested: Option<&str>, table: &RawTable, path:
         });
     }
     let matching: Vec<usize> = (0..model.entities.len())
-        .filter(|index| data::header_matches(&compile::layout(model, *index), &table.headers))
+        .filter(|index| data::header_matches(&compile::layout(model, *index), headers))
         .collect();
     match matching.as_slice() {
         [one] => Ok(*one),
@@ -357,8 +381,8 @@ fn prepare(
 ) -> Result<Prepared, Failure> {
     let loaded = load_checked(policy, err, colour)?;
     let settings = settings(&loaded, run)?;
-    let table = read_data(data_path)?;
-    let entity = choose_entity(&loaded.model, run.entity.as_deref(), &table, data_path)?;
+    let table = read_data(data_path, run.sheet.as_deref())?;
+    let entity = choose_entity(&loaded.model, run.entity.as_deref(), &table.headers, data_path)?;
     let program = compile::compile(&loaded.model, entity, &settings);
     let records = data::read_records(&program.layout, &table).map_err(|error| {
         let entity_name = loaded.model.entities.get(entity).map(|entity| entity.name.as_str()).unwrap_or("");
@@ -384,26 +408,213 @@ fn eval_error_text(model: &Model, error: &EvalError) -> String {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// How `eval` writes what it decides.
+struct EvalOptions<'a> {
+    format: EvalFormat,
+    output: Option<&'a Path>,
+    explain: Option<explain::Lang>,
+    jobs: Option<usize>,
+    summary: bool,
+}
+
+/// Rows are decided in batches: big enough to keep every thread busy, small enough that memory
+/// stays flat however long the file.
+const BATCH_ROWS: usize = 2_048;
+
+/// The data input: a file or standard input, read as a stream, with a count of the bytes read
+/// so far for the progress bar.
+struct Input {
+    reader: Box<dyn std::io::Read + Send>,
+    format: InputFormat,
+    size: Option<u64>,
+    read: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+fn open_input(path: &Path) -> Result<Input, Failure> {
+    let read = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    if path.as_os_str() == "-" {
+        let reader = Counting { inner: std::io::stdin(), read: std::sync::Arc::clone(&read) };
+        return Ok(Input { reader: Box::new(reader), format: InputFormat::Csv, size: None, read });
+    }
+    let file =
+        std::fs::File::open(path).map_err(|error| Failure(format!("cannot read {}: {error}", path.display())))?;
+    let size = file.metadata().ok().map(|metadata| metadata.len());
+    let reader = Counting { inner: file, read: std::sync::Arc::clone(&read) };
+    Ok(Input { reader: Box::new(reader), format: InputFormat::from_path(path), size, read })
+}
+
+/// A reader that counts the bytes it hands out.
+struct Counting<R> {
+    inner: R,
+    read: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl<R: std::io::Read> std::io::Read for Counting<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let count = self.inner.read(buffer)?;
+        self.read.fetch_add(count as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(count)
+    }
+}
+
+/// One row decided: what to write for it, and its outcome for the counts.
+enum Decided {
+    Line(String),
+    Flat(Vec<String>),
+    Rejected { key: Option<String>, row: usize, message: String },
+}
+
 fn evaluate_file(
     policy: &Path,
     data_path: &Path,
     run: &RunOptions,
-    format: EvalFormat,
-    output_path: Option<&Path>,
-    explain_in: Option<explain::Lang>,
+    options: &EvalOptions,
     out: &mut dyn Write,
     err: &mut dyn Write,
     colour: bool,
 ) -> Result<i32, Failure> {
-    if explain_in.is_some() && !matches!(format, EvalFormat::Jsonl) {
+    if options.explain.is_some() && !matches!(options.format, EvalFormat::Jsonl) {
         return Err(Failure("--explain adds a JSON explanation to each line: use it with --format jsonl".into()));
     }
-    let prepared = prepare(policy, data_path, run, err, colour)?;
-    let model = &prepared.loaded.model;
-    let program = &prepared.program;
+    if options.format == EvalFormat::Xlsx && options.output.is_none() {
+        return Err(Failure("an Excel workbook is written to a file: add -o result.xlsx".into()));
+    }
+    let loaded = load_checked(policy, err, colour)?;
+    let settings = settings(&loaded, run)?;
+    let input = open_input(data_path)?;
+    let sheet = run.sheet.clone();
+    let (size, read) = (input.size, std::sync::Arc::clone(&input.read));
+    let jobs = options.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from)).max(1);
+    let display = data_path.display().to_string();
+    let data_error = |error: data::DataError| Failure(format!("{display}: {error}"));
+    // One thread reads while the others decide; with one job everything happens here.
+    let (header_sender, header_receiver) = std::sync::mpsc::sync_channel(1);
+    let (batch_sender, batch_receiver) = std::sync::mpsc::sync_channel::<Vec<data::RawRow>>(4);
+    std::thread::scope(|scope| {
+        let mut direct = None;
+        if jobs > 1 {
+            scope.spawn(move || {
+                let stream = match data::RowStream::open_sheet(input.reader, input.format, sheet.as_deref()) {
+                    Ok(stream) => stream,
+                    Err(error) => {
+                        let _ = header_sender.send(Err(error));
+                        return;
+                    }
+                };
+                if header_sender.send(Ok(stream.headers.clone())).is_err() {
+                    return;
+                }
+                let mut stream = stream;
+                loop {
+                    let batch: Vec<data::RawRow> = stream.by_ref().take(BATCH_ROWS).collect();
+                    if batch.is_empty() || batch_sender.send(batch).is_err() {
+                        return;
+                    }
+                }
+            });
+        } else {
+            drop(batch_sender);
+            let stream = data::RowStream::open_sheet(input.reader, input.format, sheet.as_deref());
+            let _ = header_sender.send(stream.as_ref().map(|stream| stream.headers.clone()).map_err(Clone::clone));
+            direct = stream.ok();
+        }
+        let headers = match header_receiver.recv() {
+            Ok(headers) => headers.map_err(data_error)?,
+            Err(_) => return Err(Failure(format!("{display}: the data could not be read"))),
+        };
+        let entity = choose_entity(&loaded.model, run.entity.as_deref(), &headers, data_path)?;
+        let program = compile::compile(&loaded.model, entity, &settings);
+        let binding = data::bind(&program.layout, &headers).map_err(|error| {
+            let entity_name = loaded.model.entities.get(entity).map(|entity| entity.name.as_str()).unwrap_or("");
+            Failure(format!("{display}: {error} (entity `{entity_name}`)"))
+        })?;
+        let batches: Box<dyn Iterator<Item = Vec<data::RawRow>>> = match direct {
+            Some(mut stream) => Box::new(std::iter::from_fn(move || {
+                let batch: Vec<data::RawRow> = stream.by_ref().take(BATCH_ROWS).collect();
+                (!batch.is_empty()).then_some(batch)
+            })),
+            None => Box::new(batch_receiver.into_iter()),
+        };
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(jobs.saturating_sub(1).max(1))
+            .build()
+            .map_err(|error| Failure(format!("cannot start worker threads: {error}")))?;
+        let context = Deciding { loaded: &loaded, program: &program, binding: &binding, options };
+        write_decisions(&context, batches, &pool, jobs, (size, &read), out, err, colour)
+    })
+}
+
+/// What deciding one row needs; shared by the worker threads.
+struct Deciding<'a> {
+    loaded: &'a Loaded,
+    program: &'a Program,
+    binding: &'a data::Binding,
+    options: &'a EvalOptions<'a>,
+}
+
+impl Deciding<'_> {
+    fn decide(&self, raw: &data::RawRow, explaining: Option<&explain::Explaining>) -> (Decided, Option<eval::Outcome>) {
+        let model = &self.loaded.model;
+        let record = match data::read_record(&self.program.layout, self.binding, raw) {
+            Ok(record) => record,
+            Err(error) => {
+                let message = error.to_string();
+                return (Decided::Rejected { key: error.key, row: error.row, message }, None);
+            }
+        };
+        let outcome = match eval::decide(self.program, &record.values) {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                let message = eval_error_text(model, &error);
+                return (Decided::Rejected { key: record.key, row: record.row, message }, None);
+            }
+        };
+        let key = record.key.as_deref();
+        let decided = match self.options.format {
+            EvalFormat::Jsonl => {
+                let line = output::decision_json(model, self.program, key, &outcome).to_string();
+                match explaining.map(|explaining| explaining.explain(key, &record.values, &outcome)) {
+                    None => Decided::Line(line),
+                    Some(Err(error)) => {
+                        let message = eval_error_text(model, &error);
+                        return (Decided::Rejected { key: record.key.clone(), row: record.row, message }, None);
+                    }
+                    // Written straight after the decision's fields: going through a JSON value
+                    // tree would cost more than building the explanation.
+                    Some(Ok(explanation)) => {
+                        let mut text = line.strip_suffix('}').unwrap_or(&line).to_string();
+                        text.push_str(",\"explanation\":");
+                        text.push_str(&serde_json::to_string(&explanation).unwrap_or_else(|_| "null".to_string()));
+                        text.push('}');
+                        Decided::Line(text)
+                    }
+                }
+            }
+            _ => Decided::Flat(output::flat_row(model, self.program, key, &outcome)),
+        };
+        (decided, Some(outcome))
+    }
+}
+
+/// Decides every batch on the pool and writes the results in input order.
+#[allow(clippy::too_many_arguments)]
+fn write_decisions(
+    context: &Deciding,
+    batches: Box<dyn Iterator<Item = Vec<data::RawRow>> + '_>,
+    pool: &rayon::ThreadPool,
+    jobs: usize,
+    progress: (Option<u64>, &std::sync::atomic::AtomicU64),
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    colour: bool,
+) -> Result<i32, Failure> {
+    use rayon::prelude::*;
+    let (model, program, options) = (&context.loaded.model, context.program, context.options);
     let mut file;
-    let destination: &mut dyn Write = match output_path {
+    let mut discard = std::io::sink();
+    let destination: &mut dyn Write = match options.output {
+        // A workbook is saved at the end, by its own writer.
+        Some(_) if options.format == EvalFormat::Xlsx => &mut discard,
         Some(path) => {
             file = std::fs::File::create(path)
                 .map_err(|error| Failure(format!("cannot write {}: {error}", path.display())))?;
@@ -411,84 +622,149 @@ fn evaluate_file(
         }
         None => out,
     };
-    // JSON Lines are written as each record is decided, so memory does not grow with the file.
     let mut sink = std::io::BufWriter::with_capacity(1 << 20, destination);
-    let explaining = explain_in
-        .map(|lang| explain::Explaining::new(model, program, &prepared.loaded.source, lang, explain::Detail::Deciding));
-    let mut rejected = 0usize;
-    let mut lines: Vec<Vec<String>> = Vec::new();
-    let mut text = String::new();
     let headers = output::flat_headers(model, program);
-    for record in &prepared.records {
-        let result =
-            record.as_ref().map_err(|error| (error.key.clone(), error.row, error.to_string())).and_then(|record| {
-                let outcome = eval::decide(program, &record.values)
-                    .map_err(|error| (record.key.clone(), record.row, eval_error_text(model, &error)))?;
-                let explanation = match &explaining {
-                    Some(explaining) => Some(
-                        explaining
-                            .explain(record.key.as_deref(), &record.values, &outcome)
-                            .map_err(|error| (record.key.clone(), record.row, eval_error_text(model, &error)))?,
-                    ),
-                    None => None,
-                };
-                Ok((record.key.clone(), outcome, explanation))
-            });
-        match (result, format) {
-            (Ok((key, outcome, explanation)), EvalFormat::Jsonl) => {
-                let line = output::decision_json(model, program, key.as_deref(), &outcome).to_string();
-                match explanation {
-                    // Written straight after the decision's fields: going through a JSON value
-                    // tree would cost more than building the explanation.
-                    Some(explanation) => {
-                        sink.write_all(line.strip_suffix('}').unwrap_or(&line).as_bytes())?;
-                        sink.write_all(b",\"explanation\":")?;
-                        serde_json::to_writer(&mut sink, &explanation).map_err(|error| Failure(error.to_string()))?;
-                        sink.write_all(b"}\n")?;
+    let mut workbook = match options.format {
+        EvalFormat::Xlsx => Some(
+            output::XlsxOutput::new(&headers)
+                .map_err(|error| Failure(format!("cannot write the workbook: {error}")))?,
+        ),
+        _ => None,
+    };
+    let mut table_rows: Vec<Vec<String>> = Vec::new();
+    if matches!(options.format, EvalFormat::Csv) {
+        // A BOM so that Excel on Chinese Windows opens the UTF-8 file correctly.
+        sink.write_all("\u{FEFF}".as_bytes())?;
+    }
+    let csv_error = |error: csv::Error| Failure(format!("cannot write CSV: {error}"));
+    if matches!(options.format, EvalFormat::Csv) {
+        sink.write_all(&csv_lines(std::slice::from_ref(&headers)).map_err(csv_error)?)?;
+    }
+    let mut tally = output::Tally::new(program);
+    let started = std::time::Instant::now();
+    let mut bar: Option<indicatif::ProgressBar> = None;
+    let show_progress = colour && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let explaining = |_: &mut ()| {
+        options.explain.map(|lang| {
+            explain::Explaining::new(model, program, &context.loaded.source, lang, explain::Detail::Deciding)
+        })
+    };
+    for batch in batches {
+        let mut csv_rows: Vec<Vec<String>> = Vec::new();
+        let decided: Vec<(Decided, Option<eval::Outcome>)> = if jobs > 1 {
+            pool.install(|| {
+                batch
+                    .par_iter()
+                    .map_init(|| explaining(&mut ()), |explaining, raw| context.decide(raw, explaining.as_ref()))
+                    .collect()
+            })
+        } else {
+            let explaining = explaining(&mut ());
+            batch.iter().map(|raw| context.decide(raw, explaining.as_ref())).collect()
+        };
+        for (result, outcome) in decided {
+            match &outcome {
+                Some(outcome) => tally.add(program, outcome),
+                None => tally.reject(),
+            }
+            match result {
+                Decided::Line(line) => {
+                    sink.write_all(line.as_bytes())?;
+                    sink.write_all(b"\n")?;
+                }
+                Decided::Flat(row) => match options.format {
+                    EvalFormat::Csv | EvalFormat::Xlsx => csv_rows.push(row),
+                    _ => table_rows.push(row),
+                },
+                Decided::Rejected { key, row, message } => {
+                    writeln!(
+                        err,
+                        "row {row}{}: {message}",
+                        key.as_ref().map(|key| format!(" ({key})")).unwrap_or_default()
+                    )?;
+                    match options.format {
+                        EvalFormat::Jsonl => writeln!(sink, "{}", output::error_json(key.as_deref(), row, &message))?,
+                        EvalFormat::Csv | EvalFormat::Xlsx => {
+                            csv_rows.push(output::flat_error_row(headers.len(), key.as_deref(), row, &message))
+                        }
+                        EvalFormat::Table => {
+                            table_rows.push(output::flat_error_row(headers.len(), key.as_deref(), row, &message))
+                        }
                     }
-                    None => writeln!(sink, "{line}")?,
-                }
-            }
-            (Ok((key, outcome, _)), _) => lines.push(output::flat_row(model, program, key.as_deref(), &outcome)),
-            (Err((key, row, message)), format) => {
-                rejected += 1;
-                writeln!(
-                    err,
-                    "row {row}{}: {message}",
-                    key.as_ref().map(|key| format!(" ({key})")).unwrap_or_default()
-                )?;
-                match format {
-                    EvalFormat::Jsonl => writeln!(sink, "{}", output::error_json(key.as_deref(), row, &message))?,
-                    _ => lines.push(output::flat_error_row(headers.len(), key.as_deref(), row, &message)),
                 }
             }
         }
-    }
-    match format {
-        EvalFormat::Jsonl => {}
-        EvalFormat::Table => text = output::text_table(&headers, &lines),
-        EvalFormat::Csv => {
-            let mut writer = csv::Writer::from_writer(Vec::new());
-            let mut write_all = || -> Result<(), csv::Error> {
-                writer.write_record(&headers)?;
-                for line in &lines {
-                    writer.write_record(line)?;
+        match workbook.as_mut() {
+            Some(workbook) => {
+                for row in &csv_rows {
+                    workbook.write_row(row).map_err(|error| Failure(format!("cannot write the workbook: {error}")))?;
                 }
-                writer.flush()?;
-                Ok(())
-            };
-            write_all().map_err(|error| Failure(format!("cannot write CSV: {error}")))?;
-            let bytes = writer.into_inner().map_err(|error| Failure(format!("cannot write CSV: {error}")))?;
-            // A BOM so that Excel on Chinese Windows opens the UTF-8 file correctly.
-            text = format!("\u{FEFF}{}", String::from_utf8_lossy(&bytes));
+            }
+            None if !csv_rows.is_empty() => sink.write_all(&csv_lines(&csv_rows).map_err(csv_error)?)?,
+            None => {}
         }
+        update_progress(&mut bar, show_progress, started, progress, tally.rows);
     }
-    sink.write_all(text.as_bytes())?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    if matches!(options.format, EvalFormat::Table) {
+        sink.write_all(output::text_table(&headers, &table_rows).as_bytes())?;
+    }
     sink.flush()?;
-    if rejected > 0 {
-        writeln!(err, "{rejected} of {} rows could not be decided", prepared.records.len())?;
+    drop(sink);
+    if let (Some(workbook), Some(path)) = (workbook, options.output) {
+        workbook.save(path).map_err(|error| Failure(format!("cannot write {}: {error}", path.display())))?;
     }
-    Ok(i32::from(rejected > 0))
+    if tally.rejected > 0 {
+        writeln!(err, "{} of {} rows could not be decided", tally.rejected, tally.rows)?;
+    }
+    if options.summary {
+        let text = tally.text(model);
+        match options.output {
+            Some(_) => write!(out, "{text}")?,
+            None => write!(err, "{text}")?,
+        }
+    }
+    Ok(i32::from(tally.rejected > 0))
+}
+
+/// Rows as CSV text, quoted where needed.
+fn csv_lines(rows: &[Vec<String>]) -> Result<Vec<u8>, csv::Error> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    for row in rows {
+        writer.write_record(row)?;
+    }
+    writer.into_inner().map_err(|error| csv::Error::from(error.into_error()))
+}
+
+/// A progress bar on standard error once a run has taken more than a second, when standard
+/// error is a terminal: bytes read against the file's size, rows per second, time left.
+fn update_progress(
+    bar: &mut Option<indicatif::ProgressBar>,
+    show: bool,
+    started: std::time::Instant,
+    (size, read): (Option<u64>, &std::sync::atomic::AtomicU64),
+    rows: usize,
+) {
+    if !show || (bar.is_none() && started.elapsed() < std::time::Duration::from_secs(1)) {
+        return;
+    }
+    let bar = bar.get_or_insert_with(|| {
+        let bar = match size {
+            Some(size) => indicatif::ProgressBar::new(size),
+            None => indicatif::ProgressBar::no_length(),
+        };
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        let template = "{bar:30} {bytes}/{total_bytes} {msg} ETA {eta}";
+        if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+            bar.set_style(style);
+        }
+        bar
+    });
+    bar.set_position(read.load(std::sync::atomic::Ordering::Relaxed));
+    let seconds = started.elapsed().as_secs_f64().max(0.001);
+    bar.set_message(format!("{rows} rows, {:.0} rows/s", rows as f64 / seconds));
 }
 
 /// What `explain` was asked for.
@@ -624,8 +900,8 @@ fn diff_files(
     let impact = match data_path {
         None => None,
         Some(data_path) => {
-            let table = read_data(data_path)?;
-            let entity = choose_entity(&new.model, run.entity.as_deref(), &table, data_path)?;
+            let table = read_data(data_path, run.sheet.as_deref())?;
+            let entity = choose_entity(&new.model, run.entity.as_deref(), &table.headers, data_path)?;
             let entity_name = new.model.entities.get(entity).map(|entity| entity.name.clone()).unwrap_or_default();
             let old_entity = old.model.entity_index(&entity_name).ok_or_else(|| {
                 Failure(format!(

@@ -547,10 +547,13 @@ fn input_format_from_the_file_name() {
     }
 }
 
+/// A zip that is no workbook (a truncated download, say) is one clear error, whatever the name.
 #[test]
-fn a_workbook_is_refused_with_advice() {
+fn a_broken_workbook_is_an_error_with_advice() {
     let error = read_table(b"PK\x03\x04rest", InputFormat::Csv).unwrap_err();
-    assert!(error.to_string().contains("save it as CSV"), "{error}");
+    assert!(error.to_string().contains("not a readable Excel workbook"), "{error}");
+    let old_excel = read_table(&[0xD0, 0xCF, 0x11, 0xE0, 0, 0], InputFormat::Csv).unwrap_err();
+    assert!(old_excel.to_string().contains("save it as .xlsx or as CSV"), "{old_excel}");
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! Reading applicant data files (CSV or JSON Lines, UTF-8 or GBK) into typed records.
+//! Reading applicant data files (CSV or JSON Lines, UTF-8 or GBK, and Excel workbooks) into
+//! typed records.
 //!
 //! Reading is split in two so that the caller can choose the entity from the headers before
 //! any cell is interpreted: [`read_table`] decodes the bytes and splits them into headers and
@@ -14,6 +15,7 @@ mod cell;
 mod record;
 mod stream;
 mod table;
+mod workbook;
 
 pub use cell::parse_cell;
 pub use record::{bind, header_matches, read_record, read_records, Binding};
@@ -91,6 +93,8 @@ pub enum InputFormat {
     Csv,
     /// One JSON object per line, the headers as keys (a JSON array of objects is also read).
     JsonLines,
+    /// An Excel workbook: the first sheet, or the one named.
+    Xlsx,
 }
 
 impl InputFormat {
@@ -99,6 +103,7 @@ impl InputFormat {
         let extension = path.extension().and_then(|extension| extension.to_str()).map(str::to_ascii_lowercase);
         match extension.as_deref() {
             Some("jsonl" | "ndjson" | "json") => InputFormat::JsonLines,
+            Some("xlsx" | "xlsm") => InputFormat::Xlsx,
             _ => InputFormat::Csv,
         }
     }

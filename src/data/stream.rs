@@ -36,13 +36,31 @@ impl RowStream {
     /// Opens a stream over `reader`. Rows whose cells are all blank are skipped, as
     /// [`super::read_table`] does: spreadsheets leave them behind and they name no record.
     pub fn open(reader: impl Read + 'static, format: InputFormat) -> Result<RowStream, DataError> {
+        RowStream::open_sheet(reader, format, None)
+    }
+
+    /// [`RowStream::open`], reading the named sheet of a workbook rather than its first. A
+    /// workbook is recognised from its first bytes, whatever the file's name says.
+    pub fn open_sheet(
+        reader: impl Read + 'static,
+        format: InputFormat,
+        sheet: Option<&str>,
+    ) -> Result<RowStream, DataError> {
         let mut input = BufReader::with_capacity(SNIFF_BYTES, reader);
         let start = input.fill_buf().map_err(|error| DataError::Malformed(format!("it cannot be read ({error})")))?;
+        if start.starts_with(ZIP_MAGIC) || format == InputFormat::Xlsx {
+            let mut bytes = Vec::new();
+            input
+                .read_to_end(&mut bytes)
+                .map_err(|error| DataError::Malformed(format!("it cannot be read ({error})")))?;
+            let (headers, rows) = super::workbook::open(bytes, sheet)?;
+            return Ok(RowStream { headers, rows: Box::new(rows) });
+        }
         let encoding = encoding_of(start)?;
         let decoded = decoded(encoding, input);
         match format {
-            InputFormat::Csv => csv_rows(decoded),
             InputFormat::JsonLines => json_rows(decoded),
+            InputFormat::Csv | InputFormat::Xlsx => csv_rows(decoded),
         }
     }
 }
@@ -55,9 +73,9 @@ const OLE_MAGIC: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0];
 
 /// The encoding of the input from its first bytes: `None` for UTF-8.
 fn encoding_of(start: &[u8]) -> Result<Option<&'static encoding_rs::Encoding>, DataError> {
-    if start.starts_with(ZIP_MAGIC) || start.starts_with(OLE_MAGIC) {
+    if start.starts_with(OLE_MAGIC) {
         return Err(DataError::Malformed(
-            "it looks like an Excel workbook but was not read as one; name it .xlsx (or save it as CSV)".to_string(),
+            "it is an old Excel workbook (.xls); save it as .xlsx or as CSV (UTF-8 or GBK)".to_string(),
         ));
     }
     if start.starts_with(UTF16_LE_BOM) {

@@ -224,50 +224,51 @@ pub fn summarize(
     rejected: Vec<(usize, Option<String>, String)>,
     outcomes: &[Outcome],
 ) -> Summary {
+    let mut tally = crate::output::Tally::new(program);
+    for outcome in outcomes {
+        tally.add(program, outcome);
+    }
+    summary_of(model, program, lang, rows, rejected, &tally)
+}
+
+/// The summary of a report from the counts of a run.
+pub fn summary_of(
+    model: &Model,
+    program: &Program,
+    lang: Lang,
+    rows: usize,
+    rejected: Vec<(usize, Option<String>, String)>,
+    tally: &crate::output::Tally,
+) -> Summary {
     let label = |item: usize| model.items.get(item).and_then(|definition| definition.provenance.label.clone());
     let name = |item: usize| model.items.get(item).map(|definition| definition.name.clone()).unwrap_or_default();
-    let decisions = program
+    let decisions = tally
         .decisions
         .iter()
-        .map(|item| {
-            let mut count = DecisionCount { name: name(*item), label: label(*item), yes: 0, no: 0, unknown: 0 };
-            for outcome in outcomes {
-                match outcome.slot(program, *item) {
-                    Value::Bool(true) => count.yes += 1,
-                    Value::Bool(false) => count.no += 1,
-                    _ => count.unknown += 1,
-                }
-            }
-            count
-        })
-        .collect();
-    let awards = program
-        .awards
-        .iter()
-        .map(|item| {
-            let mut paid = 0;
-            let mut amount = rust_decimal::Decimal::ZERO;
-            for outcome in outcomes {
-                for award in outcome.awards.iter().filter(|award| award.item == *item) {
-                    if let AwardStatus::Paid(paid_amount) = award.status {
-                        paid += 1;
-                        amount = amount.saturating_add(paid_amount);
-                    }
-                }
-            }
-            AwardCount { name: name(*item), label: label(*item), paid, amount: yuan_string(amount) }
-        })
-        .collect();
-    let benefits = program
-        .benefits
-        .iter()
-        .map(|item| BenefitCount {
+        .map(|(item, [yes, no, unknown])| DecisionCount {
             name: name(*item),
             label: label(*item),
-            granted: outcomes.iter().filter(|outcome| outcome.slot(program, *item) == &Value::Bool(true)).count(),
+            yes: *yes,
+            no: *no,
+            unknown: *unknown,
         })
         .collect();
-    let total = outcomes.iter().fold(rust_decimal::Decimal::ZERO, |sum, outcome| sum.saturating_add(outcome.total));
+    let awards = tally
+        .awards
+        .iter()
+        .map(|(item, paid, amount)| AwardCount {
+            name: name(*item),
+            label: label(*item),
+            paid: *paid,
+            amount: yuan_string(*amount),
+        })
+        .collect();
+    let benefits = tally
+        .benefits
+        .iter()
+        .map(|(item, granted)| BenefitCount { name: name(*item), label: label(*item), granted: *granted })
+        .collect();
+    let total = tally.total;
     Summary {
         policy: model.header.title.clone(),
         entity: model.entities.get(program.entity).map(|entity| entity.name.clone()).unwrap_or_default(),

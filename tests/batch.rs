@@ -1,0 +1,176 @@
+//! `policy eval` at scale: every input format (CSV, GBK, JSON Lines, a workbook, standard
+//! input), every output format (JSON Lines, CSV, a workbook read back), input order kept with
+//! several threads, and `--summary` agreeing with the output.
+
+mod common;
+
+use common::{policy, scratch};
+use serde_json::Value as Json;
+
+const RIZHAO: &str = "policies/rizhao-2022.policy";
+const ENTERPRISES: &str = "examples/rizhao/enterprises.csv";
+
+fn eval(arguments: &[&str]) -> (i32, String, String) {
+    let mut all = vec!["eval", RIZHAO];
+    all.extend_from_slice(arguments);
+    all.extend_from_slice(&["--as-of", "2024-06-30"]);
+    policy(&all)
+}
+
+/// The sample file's rows, header first.
+fn sample_rows() -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(ENTERPRISES).unwrap();
+    let mut reader =
+        csv::ReaderBuilder::new().has_headers(false).from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    reader.records().map(|record| record.unwrap().iter().map(str::to_string).collect()).collect()
+}
+
+/// The sample repeated `copies` times with fresh keys, so that order can be checked.
+fn repeated_sample(copies: usize) -> (std::path::PathBuf, Vec<String>) {
+    let rows = sample_rows();
+    let path = scratch(&format!("enterprises-{copies}.csv"));
+    let mut writer = csv::Writer::from_path(&path).unwrap();
+    writer.write_record(&rows[0]).unwrap();
+    let mut keys = Vec::new();
+    for copy in 0..copies {
+        for (index, row) in rows.iter().skip(1).enumerate() {
+            let mut row = row.clone();
+            row[0] = format!("91{copy:08}{index:08}");
+            keys.push(row[0].clone());
+            writer.write_record(&row).unwrap();
+        }
+    }
+    writer.flush().unwrap();
+    (path, keys)
+}
+
+#[test]
+fn several_threads_keep_the_input_order_and_decide_the_same() {
+    let (path, keys) = repeated_sample(300);
+    let path = path.to_str().unwrap();
+    let (code, one_thread, _) = eval(&[path, "--jobs", "1"]);
+    assert_eq!(code, 0);
+    let (_, four_threads, _) = eval(&[path, "--jobs", "4"]);
+    assert_eq!(one_thread, four_threads, "the same lines in the same order");
+    let ids: Vec<String> = one_thread
+        .lines()
+        .map(|line| serde_json::from_str::<Json>(line).unwrap()["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids, keys, "one line per row, in input order");
+}
+
+#[test]
+fn the_summary_counts_what_was_written() {
+    let (_, out, err) = eval(&[ENTERPRISES, "--summary"]);
+    let lines: Vec<Json> = out.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    assert!(err.contains(&format!("rows read: {0}, decided: {0}, rejected: 0", lines.len())), "{err}");
+    let paid = |award: &str| {
+        lines.iter().filter(|line| line["awards"].as_array().unwrap().iter().any(|paid| paid["award"] == award)).count()
+    };
+    assert!(err.contains(&format!("award national_champion_product: {} paid", paid("national_champion_product"))));
+    let total: rust_decimal::Decimal =
+        lines.iter().map(|line| line["total"].as_str().unwrap().parse::<rust_decimal::Decimal>().unwrap()).sum();
+    assert!(err.contains(&format!("({} 元)", total.normalize())), "{err}");
+    let (_, _, with_rejected) = eval(&["tests/cases/enterprises-edge.csv", "--summary"]);
+    assert!(with_rejected.contains("rows read: 5, decided: 4, rejected: 1"), "{with_rejected}");
+}
+
+#[test]
+fn standard_input_is_read_with_a_dash() {
+    let binary = env!("CARGO_BIN_EXE_policy");
+    let bytes = std::fs::read(ENTERPRISES).unwrap();
+    let mut child = std::process::Command::new(binary)
+        .args(["eval", RIZHAO, "-", "--as-of", "2024-06-30"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), &bytes).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), eval(&[ENTERPRISES]).1);
+}
+
+/// The sample written as a workbook: text cells, numbers as numbers, dates as dates.
+fn sample_workbook() -> std::path::PathBuf {
+    let rows = sample_rows();
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    let date_format = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
+    for (row_index, row) in rows.iter().enumerate() {
+        for (column, cell) in row.iter().enumerate() {
+            let (row_index, column) = (row_index as u32, column as u16);
+            if cell.is_empty() {
+                continue;
+            }
+            let date = chrono::NaiveDate::parse_from_str(cell, "%Y-%m-%d").ok();
+            let number = cell.replace(',', "").parse::<f64>().ok().filter(|_| row_index > 0 && !cell.starts_with("91"));
+            if let Some(date) = date {
+                let date = rust_xlsxwriter::ExcelDateTime::from_ymd(
+                    date.format("%Y").to_string().parse().unwrap(),
+                    date.format("%m").to_string().parse().unwrap(),
+                    date.format("%d").to_string().parse().unwrap(),
+                )
+                .unwrap();
+                sheet.write_datetime_with_format(row_index, column, &date, &date_format).unwrap();
+            } else if let Some(number) = number {
+                sheet.write_number(row_index, column, number).unwrap();
+            } else {
+                sheet.write_string(row_index, column, cell).unwrap();
+            }
+        }
+    }
+    let path = scratch("enterprises.xlsx");
+    workbook.save(&path).unwrap();
+    path
+}
+
+#[test]
+fn a_workbook_is_decided_like_the_csv_export() {
+    let path = sample_workbook();
+    let (code, from_workbook, err) = eval(&[path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(from_workbook, eval(&[ENTERPRISES]).1);
+    let (code, _, err) = eval(&[path.to_str().unwrap(), "--sheet", "其他"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no sheet \"其他\"") && err.contains("Sheet1"), "{err}");
+}
+
+#[test]
+fn results_written_as_a_workbook_read_back_as_the_csv() {
+    let workbook_path = scratch("decisions.xlsx");
+    let csv_path = scratch("decisions.csv");
+    let (code, _, err) = eval(&[ENTERPRISES, "-o", workbook_path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    eval(&[ENTERPRISES, "-o", csv_path.to_str().unwrap()]);
+    let csv_text = std::fs::read_to_string(&csv_path).unwrap();
+    assert!(csv_text.starts_with('\u{feff}'), "a BOM for Excel");
+    let mut reader = csv::Reader::from_reader(csv_text.trim_start_matches('\u{feff}').as_bytes());
+    let mut expected: Vec<Vec<String>> = vec![reader.headers().unwrap().iter().map(str::to_string).collect()];
+    expected.extend(reader.records().map(|record| record.unwrap().iter().map(str::to_string).collect()));
+    use calamine::Reader;
+    let mut workbook: calamine::Xlsx<_> = calamine::open_workbook(&workbook_path).unwrap();
+    let range = workbook.worksheet_range("decisions").unwrap();
+    let read: Vec<Vec<String>> = range
+        .rows()
+        .map(|row| {
+            row.iter()
+                .map(|cell| match cell {
+                    calamine::Data::Float(number) => {
+                        rust_decimal::Decimal::try_from(*number).unwrap().normalize().to_string()
+                    }
+                    calamine::Data::Empty => String::new(),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .collect();
+    assert_eq!(read, expected);
+}
+
+#[test]
+fn an_excel_output_needs_a_file() {
+    let (code, _, err) = eval(&[ENTERPRISES, "--format", "xlsx"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("-o result.xlsx"), "{err}");
+}
