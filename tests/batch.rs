@@ -75,20 +75,27 @@ fn the_summary_counts_what_was_written() {
     assert!(with_rejected.contains("rows read: 5, decided: 4, rejected: 1"), "{with_rejected}");
 }
 
-#[test]
-fn standard_input_is_read_with_a_dash() {
+/// `policy eval POLICY - …` with `bytes` on standard input, run as its own process.
+fn eval_standard_input(bytes: &[u8]) -> String {
     let binary = env!("CARGO_BIN_EXE_policy");
-    let bytes = std::fs::read(ENTERPRISES).unwrap();
     let mut child = std::process::Command::new(binary)
         .args(["eval", RIZHAO, "-", "--as-of", "2024-06-30"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::io::Write::write_all(&mut child.stdin.take().unwrap(), &bytes).unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), bytes).unwrap();
     let output = child.wait_with_output().unwrap();
     assert!(output.status.success());
-    assert_eq!(String::from_utf8(output.stdout).unwrap(), eval(&[ENTERPRISES]).1);
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn standard_input_is_read_with_a_dash() {
+    assert_eq!(eval_standard_input(&std::fs::read(ENTERPRISES).unwrap()), eval(&[ENTERPRISES]).1);
+    let json_lines = "{\"区县名称\": \"东港区\", \"完成年度考核基础目标\": \"是\"}\n";
+    let decided = eval_standard_input(json_lines.as_bytes());
+    assert!(decided.contains("\"total\":\"3000000\""), "JSON Lines recognised on standard input: {decided}");
 }
 
 /// The sample written as a workbook: text cells, numbers as numbers, dates as dates.

@@ -58,8 +58,14 @@ impl RowStream {
         }
         let encoding = encoding_of(start)?;
         let decoded = decoded(encoding, input);
+        let mut decoded = decoded;
+        // Standard input has no name to tell JSON Lines from CSV: an object on the first line does.
+        let starts_with_object = decoded
+            .fill_buf()
+            .is_ok_and(|buffer| buffer.iter().find(|byte| !byte.is_ascii_whitespace()) == Some(&b'{'));
         match format {
             InputFormat::JsonLines => json_rows(decoded),
+            InputFormat::Csv if starts_with_object => json_rows(decoded),
             InputFormat::Csv | InputFormat::Xlsx => csv_rows(decoded),
         }
     }
