@@ -16,6 +16,7 @@ use crate::compile::{Code, CompiledPattern, Operation, Program, StepKind};
 use crate::syntax::{BinaryOperator, CompareOperator, Connective, Function, Span};
 use crate::value::{Period, Value};
 use rust_decimal::Decimal;
+use std::borrow::Cow;
 use std::cmp::Ordering;
 
 /// Why a record could not be decided. Everything else, blanks included, is an outcome.
@@ -83,11 +84,11 @@ pub fn decide(program: &Program, record: &[Value]) -> Result<Outcome, EvalError>
     let mut awards = Vec::with_capacity(program.awards.len());
     for step in &program.steps {
         let value = match &step.kind {
-            StepKind::Condition(code) | StepKind::Value(code) => evaluate(code, record, &slots)?,
+            StepKind::Condition(code) | StepKind::Value(code) => evaluate_borrowed(code, record, &slots)?.into_owned(),
             StepKind::Table { keys, rows, complete } => lookup(keys, rows, *complete, record, &slots)?.0,
             StepKind::Award { condition, up_to: _, amount, cap } => {
                 let holds = match condition {
-                    Some(condition) => truth(&evaluate(condition, record, &slots)?),
+                    Some(condition) => truth(&*evaluate_borrowed(condition, record, &slots)?),
                     None => Some(true),
                 };
                 let mut result = AwardResult {
@@ -101,9 +102,9 @@ pub fn decide(program: &Program, record: &[Value]) -> Result<Outcome, EvalError>
                     Some(false) => {}
                     None => result.status = AwardStatus::Unknown,
                     Some(true) => {
-                        result.amount = evaluate(amount, record, &slots)?.as_number();
+                        result.amount = evaluate_borrowed(amount, record, &slots)?.as_number();
                         result.cap = match cap {
-                            Some(cap) => evaluate(cap, record, &slots)?.as_number(),
+                            Some(cap) => evaluate_borrowed(cap, record, &slots)?.as_number(),
                             None => None,
                         };
                         let cap_unknown = cap.is_some() && result.cap.is_none();
@@ -277,69 +278,77 @@ fn order(left: &Value, right: &Value) -> Option<Ordering> {
 
 /// Evaluates one expression of a record; `slots` holds the items computed so far.
 pub fn evaluate(code: &Code, record: &[Value], slots: &[Value]) -> Result<Value, EvalError> {
-    Ok(match &code.operation {
-        Operation::Constant(value) | Operation::Parameter { value, .. } => value.clone(),
+    evaluate_borrowed(code, record, slots).map(Cow::into_owned)
+}
+
+/// [`evaluate`] without copying what is already there: a field, a slot, a constant is lent,
+/// not cloned, which is most of the work on a record.
+pub fn evaluate_borrowed<'a>(
+    code: &'a Code,
+    record: &'a [Value],
+    slots: &'a [Value],
+) -> Result<Cow<'a, Value>, EvalError> {
+    static UNKNOWN: Value = Value::Unknown;
+    let owned = |value: Value| -> Result<Cow<'a, Value>, EvalError> { Ok(Cow::Owned(value)) };
+    match &code.operation {
+        Operation::Constant(value) | Operation::Parameter { value, .. } => Ok(Cow::Borrowed(value)),
         Operation::MissingParameter(parameter) => {
-            return Err(EvalError::MissingParameter { parameter: *parameter, span: code.span })
+            Err(EvalError::MissingParameter { parameter: *parameter, span: code.span })
         }
-        Operation::Field(index) => record.get(*index).cloned().unwrap_or(Value::Unknown),
-        Operation::Slot(index) => slots.get(*index).cloned().unwrap_or(Value::Unknown),
-        Operation::AsOf(date) => Value::Date(*date),
+        Operation::Field(index) => Ok(Cow::Borrowed(record.get(*index).unwrap_or(&UNKNOWN))),
+        Operation::Slot(index) => Ok(Cow::Borrowed(slots.get(*index).unwrap_or(&UNKNOWN))),
+        Operation::AsOf(date) => owned(Value::Date(*date)),
         Operation::List(parts) => {
             let mut values = Vec::with_capacity(parts.len());
             for part in parts {
-                let value = evaluate(part, record, slots)?;
+                let value = evaluate_borrowed(part, record, slots)?;
                 if value.is_unknown() {
-                    return Ok(Value::Unknown);
+                    return owned(Value::Unknown);
                 }
-                values.push(value);
+                values.push(value.into_owned());
             }
-            Value::List(values.into())
+            owned(Value::List(values.into()))
         }
-        Operation::Not(inner) => match evaluate(inner, record, slots)? {
+        Operation::Not(inner) => owned(match *evaluate_borrowed(inner, record, slots)? {
             Value::Bool(value) => Value::Bool(!value),
             _ => Value::Unknown,
-        },
-        Operation::Negate(inner) => match evaluate(inner, record, slots)? {
+        }),
+        Operation::Negate(inner) => owned(match &*evaluate_borrowed(inner, record, slots)? {
             Value::Number(value) => Value::Number(-value),
             Value::Between(interval) => Value::between(-interval.high, -interval.low),
             _ => Value::Unknown,
-        },
+        }),
         Operation::Connective { connective, parts } => {
             // Kleene: the deciding value (no for all, yes for any) settles it whatever the rest.
             let deciding = *connective == Connective::Any;
             let mut unknown = false;
             for part in parts {
-                match evaluate(part, record, slots)? {
-                    Value::Bool(value) if value == deciding => return Ok(Value::Bool(deciding)),
+                match *evaluate_borrowed(part, record, slots)? {
+                    Value::Bool(value) if value == deciding => return owned(Value::Bool(deciding)),
                     Value::Bool(_) => {}
                     _ => unknown = true,
                 }
             }
-            if unknown {
-                Value::Unknown
-            } else {
-                Value::Bool(!deciding)
-            }
+            owned(if unknown { Value::Unknown } else { Value::Bool(!deciding) })
         }
         Operation::Compare { operator, left, right } => {
-            let left = evaluate(left, record, slots)?;
-            let right = evaluate(right, record, slots)?;
-            compare(*operator, &left, &right)
+            let left = evaluate_borrowed(left, record, slots)?;
+            let right = evaluate_borrowed(right, record, slots)?;
+            owned(compare(*operator, &left, &right))
         }
         Operation::Binary { operator, left, right, .. } => {
-            let left = evaluate(left, record, slots)?;
-            let right = evaluate(right, record, slots)?;
-            arithmetic(*operator, &left, &right).map_err(|Overflow| EvalError::Overflow { span: code.span })?
+            let left = evaluate_borrowed(left, record, slots)?;
+            let right = evaluate_borrowed(right, record, slots)?;
+            owned(arithmetic(*operator, &left, &right).map_err(|Overflow| EvalError::Overflow { span: code.span })?)
         }
         Operation::Call { function, arguments } => {
             let mut values = Vec::with_capacity(arguments.len());
             for argument in arguments {
-                values.push(evaluate(argument, record, slots)?);
+                values.push(evaluate_borrowed(argument, record, slots)?.into_owned());
             }
-            extremum(*function, &values)
+            owned(extremum(*function, &values))
         }
-    })
+    }
 }
 
 /// `min` or `max` of known values; of bounded numbers, bounds; otherwise unknown.
