@@ -572,7 +572,7 @@ impl Deciding<'_> {
         let key = record.key.as_deref();
         let decided = match self.options.format {
             EvalFormat::Jsonl => {
-                let line = output::decision_json(model, self.program, key, &outcome).to_string();
+                let line = output::decision_line(model, self.program, key, &outcome);
                 match explaining.map(|explaining| explaining.explain(key, &record.values, &outcome)) {
                     None => Decided::Line(line),
                     Some(Err(error)) => {

@@ -6,7 +6,7 @@ use crate::compile::Program;
 use crate::eval::{AwardStatus, Outcome};
 use crate::value::Value;
 use rust_decimal::Decimal;
-use serde_json::{json, Map, Value as Json};
+use serde_json::{json, Value as Json};
 
 /// An amount in 元 as the JSON contract writes it: a plain decimal string, no trailing zeros.
 pub fn yuan_string(amount: Decimal) -> String {
@@ -96,46 +96,85 @@ pub fn truth_word(value: &Value) -> &'static str {
 
 /// One decided record as a JSON Lines object; every field is always present.
 pub fn decision_json(model: &Model, program: &Program, key: Option<&str>, outcome: &Outcome) -> Json {
-    let mut decisions = Map::new();
-    for item in &program.decisions {
-        if let Some(definition) = model.items.get(*item) {
-            decisions.insert(definition.name.clone(), json!(truth_word(outcome.slot(program, *item))));
+    serde_json::from_str(&decision_line(model, program, key, outcome)).unwrap_or(Json::Null)
+}
+
+/// [`decision_json`] as the line itself, written straight out: the contract's shape, field
+/// order and spelling, without building a JSON tree for every record.
+pub fn decision_line(model: &Model, program: &Program, key: Option<&str>, outcome: &Outcome) -> String {
+    let mut line = String::with_capacity(256);
+    let name = |item: usize| model.items.get(item).map(|definition| definition.name.as_str()).unwrap_or("");
+    line.push_str("{\"id\":");
+    match key {
+        Some(key) => push_json_string(&mut line, key),
+        None => line.push_str("null"),
+    }
+    line.push_str(",\"decisions\":{");
+    for (index, item) in program.decisions.iter().enumerate() {
+        if index > 0 {
+            line.push(',');
+        }
+        push_json_string(&mut line, name(*item));
+        line.push(':');
+        push_json_string(&mut line, truth_word(outcome.slot(program, *item)));
+    }
+    line.push_str("},\"awards\":[");
+    let mut first = true;
+    for award in &outcome.awards {
+        if let AwardStatus::Paid(amount) = award.status {
+            if !first {
+                line.push(',');
+            }
+            first = false;
+            line.push_str("{\"award\":");
+            push_json_string(&mut line, name(award.item));
+            line.push_str(",\"amount\":");
+            push_json_string(&mut line, &yuan_string(amount));
+            line.push('}');
         }
     }
-    let awards: Vec<Json> = outcome
-        .awards
-        .iter()
-        .filter_map(|award| match award.status {
-            AwardStatus::Paid(amount) => model
-                .items
-                .get(award.item)
-                .map(|definition| json!({"award": definition.name, "amount": yuan_string(amount)})),
-            _ => None,
-        })
-        .collect();
-    let benefits: Vec<Json> = program
-        .benefits
-        .iter()
-        .filter(|item| outcome.slot(program, **item) == &Value::Bool(true))
-        .filter_map(|item| model.items.get(*item).map(|definition| json!(definition.name)))
-        .collect();
-    let mut values = Map::new();
-    for item in &program.outputs {
-        if let Some(definition) = model.items.get(*item) {
-            values.insert(
-                definition.name.clone(),
-                value_json(model, &definition.item_type, outcome.slot(program, *item)),
-            );
+    line.push_str("],\"benefits\":[");
+    let mut first = true;
+    for item in program.benefits.iter().filter(|item| outcome.slot(program, **item) == &Value::Bool(true)) {
+        if !first {
+            line.push(',');
+        }
+        first = false;
+        push_json_string(&mut line, name(*item));
+    }
+    line.push_str("],\"values\":{");
+    for (index, item) in program.outputs.iter().enumerate() {
+        let Some(definition) = model.items.get(*item) else { continue };
+        if index > 0 {
+            line.push(',');
+        }
+        push_json_string(&mut line, &definition.name);
+        line.push(':');
+        line.push_str(&value_json(model, &definition.item_type, outcome.slot(program, *item)).to_string());
+    }
+    line.push_str("},\"total\":");
+    push_json_string(&mut line, &yuan_string(outcome.total));
+    line.push('}');
+    line
+}
+
+/// A JSON string, escaped as serde_json escapes it (the contract's lines must not change).
+fn push_json_string(line: &mut String, text: &str) {
+    line.push('"');
+    for character in text.chars() {
+        match character {
+            '"' => line.push_str("\\\""),
+            '\\' => line.push_str("\\\\"),
+            '\n' => line.push_str("\\n"),
+            '\r' => line.push_str("\\r"),
+            '\t' => line.push_str("\\t"),
+            '\u{8}' => line.push_str("\\b"),
+            '\u{c}' => line.push_str("\\f"),
+            control if u32::from(control) < 0x20 => line.push_str(&format!("\\u{:04x}", u32::from(control))),
+            other => line.push(other),
         }
     }
-    json!({
-        "id": key,
-        "decisions": decisions,
-        "awards": awards,
-        "benefits": benefits,
-        "values": values,
-        "total": yuan_string(outcome.total),
-    })
+    line.push('"');
 }
 
 /// Counts over the records of a run, kept as they are decided: `eval --summary` prints them

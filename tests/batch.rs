@@ -181,3 +181,20 @@ fn an_excel_output_needs_a_file() {
     assert_eq!(code, 1);
     assert!(err.contains("-o result.xlsx"), "{err}");
 }
+
+/// Lines are written without a JSON tree: a key with quotes, backslashes and control
+/// characters still comes out as valid JSON holding exactly that key.
+#[test]
+fn keys_that_need_escaping_stay_valid_json() {
+    let path = scratch("odd-keys.csv");
+    let key = "A\"B\\C\tD\u{1}E";
+    let mut writer = csv::Writer::from_path(&path).unwrap();
+    writer.write_record(["区县名称", "完成年度考核基础目标"]).unwrap();
+    writer.write_record([key, "是"]).unwrap();
+    writer.flush().unwrap();
+    let (code, out, err) = eval(&[path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let line: Json = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(line["id"], key);
+    assert_eq!(out.trim(), serde_json::to_string(&line).unwrap(), "the same text serde_json writes");
+}
