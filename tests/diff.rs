@@ -206,3 +206,147 @@ fn errors_exit_with_two() {
     assert_eq!(code, 2, "diff(1): 2 on errors");
     assert!(err.contains("no-such.policy"), "{err}");
 }
+
+/// The page's impact is the JSON's: every decision's, benefit's and award's numbers, the totals,
+/// every affected record and every witness, read from the attributes documented in
+/// `src/diff/render.rs` and from the cells a reviewer reads; and the page is self-contained.
+#[test]
+fn the_html_impact_has_the_counts_of_the_json() {
+    use scraper::{ElementRef, Html, Selector};
+    let arguments = [RIZHAO, AMENDED, "--data", EDGE, "--as-of", "2024-06-30"];
+    let mut html_arguments = arguments.to_vec();
+    html_arguments.extend_from_slice(&["--format", "html"]);
+    let (code, page) = diff(&html_arguments);
+    assert_eq!(code, 1);
+    let impact = diff_json(&arguments)["impact"].clone();
+    let document = Html::parse_document(&page);
+    let select = |selector: &str| -> Vec<ElementRef> {
+        document.select(&Selector::parse(selector).unwrap_or_else(|_| panic!("{selector}"))).collect()
+    };
+    let within = |element: &ElementRef, selector: &str| -> Vec<String> {
+        element.select(&Selector::parse(selector).unwrap()).map(|inner| inner.text().collect()).collect()
+    };
+    let attribute = |element: &ElementRef, name: &str| -> String {
+        element.value().attr(name).unwrap_or_else(|| panic!("no {name} on {}", element.html())).to_string()
+    };
+    let only = |selector: &str| -> ElementRef {
+        let found = select(selector);
+        assert_eq!(found.len(), 1, "{selector}");
+        found[0]
+    };
+    let list = |element: &ElementRef, selector: &str, name: &str| -> Vec<String> {
+        element.select(&Selector::parse(selector).unwrap()).map(|inner| attribute(&inner, name)).collect()
+    };
+    let strings = |json: &Json| -> Vec<String> {
+        json.as_array().unwrap().iter().map(|text| text.as_str().unwrap().to_string()).collect()
+    };
+    let money = |yuan: &Json| policy::output::money_text(yuan.as_str().unwrap().parse().unwrap());
+
+    assert!(page.starts_with("<!DOCTYPE html>") && !page.contains("<script") && select("script").is_empty());
+    assert!(select("[src]").is_empty(), "nothing loaded from elsewhere");
+    for link in select("[href]") {
+        assert!(attribute(&link, "href").starts_with('#'), "{}", link.html());
+    }
+
+    let facts = only("[data-rows]");
+    for (name, field) in [("data-rows", "rows"), ("data-affected", "affected"), ("data-rejected", "rejected")] {
+        assert_eq!(attribute(&facts, name), impact[field].to_string(), "{name}");
+    }
+
+    for (kind, field) in [("decision", "decisions"), ("benefit", "benefits")] {
+        let counts = impact[field].as_array().unwrap();
+        assert_eq!(select(&format!("tr[data-{kind}]")).len(), counts.len(), "{field}");
+        for count in counts {
+            let name = count["name"].as_str().unwrap();
+            let row = only(&format!("tr[data-{kind}=\"{name}\"]"));
+            assert_eq!(attribute(&row, "data-unchanged"), count["unchanged"].to_string(), "{name}");
+            assert_eq!(within(&row, "td.number"), vec![count["unchanged"].to_string()], "{name}");
+            let moves: BTreeMap<String, String> = row
+                .select(&Selector::parse("li[data-transition]").unwrap())
+                .map(|item| {
+                    let shown: String = item.text().collect();
+                    let (transition, number) = (attribute(&item, "data-transition"), attribute(&item, "data-count"));
+                    assert_eq!(shown, format!("{number} {transition}"), "{name}");
+                    (transition, number)
+                })
+                .collect();
+            let expected: BTreeMap<String, String> = count["moves"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(transition, number)| (transition.clone(), number.to_string()))
+                .collect();
+            assert_eq!(moves, expected, "{name}");
+        }
+    }
+
+    let awards = impact["awards"].as_array().unwrap();
+    assert_eq!(select("tr[data-award]").len(), awards.len());
+    for award in awards {
+        let name = award["name"].as_str().unwrap();
+        let row = only(&format!("tr[data-award=\"{name}\"]"));
+        let numbers: Vec<String> =
+            ["gaining", "losing", "changing"].iter().map(|field| award[field].to_string()).collect();
+        let attributes: Vec<String> =
+            ["data-gaining", "data-losing", "data-changing"].iter().map(|field| attribute(&row, field)).collect();
+        assert_eq!(attributes, numbers, "{name}");
+        assert_eq!(within(&row, "td.number"), numbers, "{name}");
+        assert_eq!(attribute(&row, "data-amount-old"), award["amount_old"].as_str().unwrap(), "{name}");
+        assert_eq!(attribute(&row, "data-amount-new"), award["amount_new"].as_str().unwrap(), "{name}");
+        let shown = within(&row, "td.money");
+        assert_eq!(shown[..2], [money(&award["amount_old"]), money(&award["amount_new"])], "{name}");
+    }
+
+    let total = only("[data-total-old]");
+    for (name, field) in [
+        ("data-total-old", "total_old"),
+        ("data-total-new", "total_new"),
+        ("data-total-difference", "total_difference"),
+    ] {
+        assert_eq!(attribute(&total, name), impact[field].as_str().unwrap(), "{name}");
+    }
+    let shown = within(&total, "td.money");
+    assert_eq!(shown[..2], [money(&impact["total_old"]), money(&impact["total_new"])]);
+
+    let records = impact["records"].as_array().unwrap();
+    assert!(!records.is_empty(), "the edge cases move a record");
+    assert_eq!(select("tr[data-row]").len(), records.len());
+    for record in records {
+        let row = only(&format!("tr[data-row=\"{}\"]", record["row"]));
+        assert_eq!(attribute(&row, "data-key"), record["key"].as_str().unwrap());
+        assert!(row.text().collect::<String>().contains(record["key"].as_str().unwrap()));
+        assert_eq!(list(&row, "li[data-move]", "data-move"), strings(&record["moves"]), "{record}");
+        assert_eq!(within(&row, "li[data-move]"), strings(&record["moves"]), "{record}");
+        assert_eq!(list(&row, "li[data-cause]", "data-cause"), strings(&record["causes"]), "{record}");
+    }
+
+    let witnesses = impact["witnesses"].as_array().unwrap();
+    assert!(!witnesses.is_empty(), "some change moves nobody in the edge cases");
+    assert_eq!(select("tr[data-witness]").len(), witnesses.len());
+    for witness in witnesses {
+        let row = only(&format!("tr[data-witness=\"{}\"]", witness["change"].as_str().unwrap()));
+        assert_eq!(attribute(&row, "data-found"), witness["found"].to_string(), "{witness}");
+        if witness["found"] != true {
+            continue;
+        }
+        assert_eq!(attribute(&row, "data-base-row"), witness["base_row"].to_string(), "{witness}");
+        assert_eq!(attribute(&row, "data-base-key"), witness["base_key"].as_str().unwrap(), "{witness}");
+        let cells: Vec<(String, String)> = row
+            .select(&Selector::parse("li[data-column]").unwrap())
+            .map(|cell| (attribute(&cell, "data-column"), attribute(&cell, "data-value")))
+            .collect();
+        let expected: Vec<(String, String)> = witness["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|cell| (cell[0].as_str().unwrap().to_string(), cell[1].as_str().unwrap().to_string()))
+            .collect();
+        assert_eq!(cells, expected, "{witness}");
+        let shown = within(&row, "li[data-column]");
+        for ((column, value), text) in expected.iter().zip(&shown) {
+            assert_eq!(text, &format!("{column} = {value}"), "{witness}");
+        }
+        assert_eq!(list(&row, "li[data-move]", "data-move"), strings(&witness["moves"]), "{witness}");
+        assert_eq!(within(&row, "li[data-move]"), strings(&witness["moves"]), "{witness}");
+    }
+}
