@@ -172,12 +172,17 @@ impl Read for Watched {
             if recent.len() != RECENT_BYTES {
                 recent.resize(RECENT_BYTES, 0);
             }
-            let start = progress.bytes.get();
-            for (index, byte) in buffer.iter().take(count).enumerate() {
-                let offset = start.saturating_add(index as u64);
-                if let Some(cell) = recent.get_mut((offset % RECENT_BYTES as u64) as usize) {
-                    *cell = *byte;
-                }
+            // Only the last RECENT_BYTES matter; copied in at most two slices of the ring.
+            let read = buffer.get(..count).unwrap_or_default();
+            let kept = read.get(read.len().saturating_sub(RECENT_BYTES)..).unwrap_or_default();
+            let start = progress.bytes.get().saturating_add((read.len() - kept.len()) as u64);
+            let at = (start % RECENT_BYTES as u64) as usize;
+            let (first, second) = kept.split_at(kept.len().min(RECENT_BYTES - at));
+            if let Some(target) = recent.get_mut(at..at + first.len()) {
+                target.copy_from_slice(first);
+            }
+            if let Some(target) = recent.get_mut(..second.len()) {
+                target.copy_from_slice(second);
             }
         }
         progress.bytes.set(progress.bytes.get().saturating_add(count as u64));
