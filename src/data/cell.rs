@@ -139,16 +139,19 @@ fn parse_integer(text: &str) -> Result<Decimal, String> {
 }
 
 fn parse_money(text: &str, yuan_per_unit: Decimal) -> Result<Decimal, String> {
-    let expected = if yuan_per_unit == Decimal::ONE {
-        "an amount in 元 such as 1250.5 or 1,250.5".to_string()
-    } else {
-        format!("an amount such as 1250.5 or 1,250.5 (in units of {yuan_per_unit} 元)")
+    // Worded only when needed: most cells are fine, and this runs for every one.
+    let expected = || {
+        if yuan_per_unit == Decimal::ONE {
+            "an amount in 元 such as 1250.5 or 1,250.5".to_string()
+        } else {
+            format!("an amount such as 1250.5 or 1,250.5 (in units of {yuan_per_unit} 元)")
+        }
     };
-    let amount = parse_number(text).map_err(|problem| problem.describe(&expected))?;
+    let amount = parse_number(text).map_err(|problem| problem.describe(&expected()))?;
     amount
         .checked_mul(yuan_per_unit)
         .map(|yuan| yuan.normalize())
-        .ok_or_else(|| NumberProblem::OutOfRange.describe(&expected))
+        .ok_or_else(|| NumberProblem::OutOfRange.describe(&expected()))
 }
 
 fn parse_percent(text: &str) -> Result<Decimal, String> {
