@@ -537,6 +537,9 @@ fn evaluate_file(
         };
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(jobs.saturating_sub(1).max(1))
+            // Expressions may nest as deep as the parser allows (`syntax::MOST_NESTING`); the
+            // evaluator walks them recursively, so workers get the main thread's stack size.
+            .stack_size(8 << 20)
             .build()
             .map_err(|error| Failure(format!("cannot start worker threads: {error}")))?;
         let context = Deciding { loaded: &loaded, program: &program, binding: &binding, options };

@@ -32,6 +32,11 @@ pub fn parse(source: &str) -> (PolicyFile, Vec<Diagnostic>) {
         let Some(chunk) = source.get(start..end) else {
             continue;
         };
+        if let Some(diagnostic) = too_deep(chunk, start) {
+            diagnostics.push(diagnostic);
+            file.unparsed.push(unparsed_declaration(chunk, start));
+            continue;
+        }
         match parser::parse_declaration(chunk, start) {
             Ok(declaration) => file.declarations.push(declaration),
             Err(diagnostic) => {
@@ -41,6 +46,88 @@ pub fn parse(source: &str) -> (PolicyFile, Vec<Diagnostic>) {
         }
     }
     (file, diagnostics)
+}
+
+/// How deep one declaration may nest: parentheses and brackets, `not`s in a row, and operators
+/// in one chain (`a + b + …`, which becomes a chain of that depth). Far beyond any real policy,
+/// and well within what every later stage can walk without running out of stack.
+const MOST_NESTING: usize = 100;
+const MOST_OPERATORS: usize = 1_000;
+
+/// A diagnostic for a declaration nested beyond [`MOST_NESTING`] or chaining more than
+/// [`MOST_OPERATORS`] operators, found by scanning its text before it is parsed (the parser
+/// itself would recurse that deep).
+fn too_deep(chunk: &str, start: usize) -> Option<Diagnostic> {
+    let mut depth = 0usize;
+    let mut deepest = (0usize, 0usize);
+    let mut nots_in_a_row = 0usize;
+    let mut operators = 0usize;
+    let mut in_string = false;
+    let mut in_comment = false;
+    let mut word = String::new();
+    for (offset, character) in chunk.char_indices() {
+        if in_comment {
+            in_comment = character != '\n';
+            continue;
+        }
+        if in_string {
+            in_string = character != '"';
+            continue;
+        }
+        if character.is_alphanumeric() || character == '_' {
+            word.push(character);
+            continue;
+        }
+        if !word.is_empty() {
+            match word.as_str() {
+                "not" => nots_in_a_row += 1,
+                "and" | "or" | "of" => operators += 1,
+                _ => nots_in_a_row = 0,
+            }
+            if nots_in_a_row > deepest.0 {
+                deepest = (nots_in_a_row, offset);
+            }
+            word.clear();
+        }
+        match character {
+            '"' => in_string = true,
+            '#' => in_comment = true,
+            '(' | '[' => {
+                depth += 1;
+                if depth > deepest.0 {
+                    deepest = (depth, offset);
+                }
+            }
+            ')' | ']' => depth = depth.saturating_sub(1),
+            '+' | '-' | '*' | '×' | '/' | '÷' | '<' | '>' | '=' | '≤' | '≥' | '≠' => operators += 1,
+            _ => {}
+        }
+    }
+    let (nesting, at) = deepest;
+    let span = Span::new(start + at, start + at + 1);
+    if nesting > MOST_NESTING {
+        return Some(
+            Diagnostic::error(
+                "syntax::too-deep",
+                format!("this declaration nests {nesting} levels deep; at most {MOST_NESTING} are read"),
+                span,
+                "too deep",
+            )
+            .with_help("name the inner parts: a `rule` or `value` for each, used by name"),
+        );
+    }
+    if operators > MOST_OPERATORS {
+        return Some(
+            Diagnostic::error(
+                "syntax::too-long",
+                format!("this declaration chains {operators} operators; at most {MOST_OPERATORS} are read"),
+                Span::new(start, start + chunk.find('\n').unwrap_or(chunk.len())),
+                "too long",
+            )
+            .with_help("split it into named `rule`s or `value`s, or a `table`"),
+        );
+    }
+    None
 }
 
 /// What can still be read of a declaration that did not parse: its keyword and name, so that
