@@ -54,6 +54,9 @@ enum Command {
         /// benefit, and the total to be paid (to standard error, or to standard output with -o).
         #[arg(long)]
         summary: bool,
+        /// Stop at the first row that cannot be read or decided (its error line is written).
+        #[arg(long)]
+        strict: bool,
     },
     /// Explain why a record was decided as it was: why (not), what is missing, what would change it.
     Explain {
@@ -154,7 +157,7 @@ pub fn run(arguments: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write, c
     let failure_code = if matches!(cli.command, Command::Diff { .. }) { 2 } else { 1 };
     let result = match cli.command {
         Command::Check { files, format } => check_files(&files, format, out, err, colour),
-        Command::Eval { policy, data, run, format, output, explain, lang, jobs, summary } => {
+        Command::Eval { policy, data, run, format, output, explain, lang, jobs, summary, strict } => {
             let format = format.unwrap_or_else(|| {
                 let extension = output.as_deref().and_then(Path::extension).and_then(|extension| extension.to_str());
                 match extension.map(str::to_ascii_lowercase).as_deref() {
@@ -163,8 +166,14 @@ pub fn run(arguments: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write, c
                     _ => EvalFormat::Jsonl,
                 }
             });
-            let options =
-                EvalOptions { format, output: output.as_deref(), explain: explain.then_some(lang), jobs, summary };
+            let options = EvalOptions {
+                format,
+                output: output.as_deref(),
+                explain: explain.then_some(lang),
+                jobs,
+                summary,
+                strict,
+            };
             evaluate_file(&policy, &data, &run, &options, out, err, colour)
         }
         Command::Explain { policy, data, id, all: _, run, format, lang, output } => {
@@ -415,6 +424,7 @@ struct EvalOptions<'a> {
     explain: Option<explain::Lang>,
     jobs: Option<usize>,
     summary: bool,
+    strict: bool,
 }
 
 /// Rows are decided in batches: big enough to keep every thread busy, small enough that memory
@@ -652,7 +662,11 @@ fn write_decisions(
             explain::Explaining::new(model, program, &context.loaded.source, lang, explain::Detail::Deciding)
         })
     };
+    let mut stopped = false;
     for batch in batches {
+        if stopped {
+            break;
+        }
         let mut csv_rows: Vec<Vec<String>> = Vec::new();
         let decided: Vec<(Decided, Option<eval::Outcome>)> = if jobs > 1 {
             pool.install(|| {
@@ -666,6 +680,10 @@ fn write_decisions(
             batch.iter().map(|raw| context.decide(raw, explaining.as_ref())).collect()
         };
         for (result, outcome) in decided {
+            if stopped {
+                break;
+            }
+            stopped = options.strict && outcome.is_none();
             match &outcome {
                 Some(outcome) => tally.add(program, outcome),
                 None => tally.reject(),
@@ -719,7 +737,9 @@ fn write_decisions(
     if let (Some(workbook), Some(path)) = (workbook, options.output) {
         workbook.save(path).map_err(|error| Failure(format!("cannot write {}: {error}", path.display())))?;
     }
-    if tally.rejected > 0 {
+    if stopped {
+        writeln!(err, "stopped at the first row that could not be decided (--strict)")?;
+    } else if tally.rejected > 0 {
         writeln!(err, "{} of {} rows could not be decided", tally.rejected, tally.rows)?;
     }
     if options.summary {

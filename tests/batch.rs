@@ -198,3 +198,20 @@ fn keys_that_need_escaping_stay_valid_json() {
     assert_eq!(line["id"], key);
     assert_eq!(out.trim(), serde_json::to_string(&line).unwrap(), "the same text serde_json writes");
 }
+
+/// `--strict` stops at the first bad row, after writing its error line, and exits with 1; the
+/// default decides every good row and exits with 1 all the same.
+#[test]
+fn strict_stops_at_the_first_bad_row() {
+    let (code, out, err) = eval(&["tests/cases/enterprises-edge.csv"]);
+    assert_eq!((code, out.lines().count()), (1, 5), "{err}");
+    let (path, _) = repeated_sample(3);
+    let text = std::fs::read_to_string(&path).unwrap().replacen("2021-06-15", "2023-02-30", 1);
+    let broken = scratch("strict.csv");
+    std::fs::write(&broken, text).unwrap();
+    let (code, out, err) = eval(&[broken.to_str().unwrap(), "--strict"]);
+    assert_eq!(code, 1);
+    let last: Json = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    assert!(last["error"].as_str().unwrap().contains("2023-02-30"), "{last}");
+    assert!(out.lines().count() < 60 && err.contains("--strict"), "{err}");
+}
