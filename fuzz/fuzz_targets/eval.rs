@@ -21,7 +21,8 @@ fuzz_target!(|data: &[u8]| {
         as_of: chrono::NaiveDate::from_ymd_opt(2024, 6, 30).unwrap_or_default(),
         overrides: Vec::new(),
     };
-    let Ok(table) = policy::data::read_table(data_bytes.get(1..).unwrap_or_default(), policy::data::InputFormat::Csv) else {
+    let Ok(table) = policy::data::read_table(data_bytes.get(1..).unwrap_or_default(), policy::data::InputFormat::Csv)
+    else {
         return;
     };
     for entity in 0..model.entities.len() {
