@@ -29,7 +29,7 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: CheckFormat,
     },
-    /// Decide every record of a data file (CSV or JSON Lines).
+    /// Decide every record of a data file (CSV, JSON Lines or Excel; - for standard input).
     Eval {
         policy: PathBuf,
         data: PathBuf,
