@@ -470,8 +470,14 @@ impl<R: std::io::Read> std::io::Read for Counting<R> {
 /// One row decided: what to write for it, and its outcome for the counts.
 enum Decided {
     Line(String),
+    /// A line already encoded, written as it is.
+    Bytes(Vec<u8>),
     Flat(Vec<String>),
-    Rejected { key: Option<String>, row: usize, message: String },
+    Rejected {
+        key: Option<String>,
+        row: usize,
+        message: String,
+    },
 }
 
 fn evaluate_file(
@@ -545,8 +551,11 @@ fn evaluate_file(
             })),
             None => Box::new(batch_receiver.into_iter()),
         };
+        // The reading thread is busy when deciding is light; explaining makes every row heavy,
+        // and then the reader mostly waits, so the pool gets every job.
+        let workers = if options.explain.is_some() { jobs } else { jobs.saturating_sub(1).max(1) };
         let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(jobs.saturating_sub(1).max(1))
+            .num_threads(workers)
             // Expressions may nest as deep as the parser allows (`syntax::MOST_NESTING`); the
             // evaluator walks them recursively, so workers get the main thread's stack size.
             .stack_size(8 << 20)
@@ -592,14 +601,17 @@ impl Deciding<'_> {
                         let message = eval_error_text(model, &error);
                         return (Decided::Rejected { key: record.key.clone(), row: record.row, message }, None);
                     }
-                    // Written straight after the decision's fields: going through a JSON value
-                    // tree would cost more than building the explanation.
+                    // Written straight after the decision's fields, into the same buffer: going
+                    // through a JSON value tree would cost more than building the explanation.
                     Some(Ok(explanation)) => {
-                        let mut text = line.strip_suffix('}').unwrap_or(&line).to_string();
-                        text.push_str(",\"explanation\":");
-                        text.push_str(&serde_json::to_string(&explanation).unwrap_or_else(|_| "null".to_string()));
-                        text.push('}');
-                        Decided::Line(text)
+                        let mut bytes = line.into_bytes();
+                        bytes.pop();
+                        bytes.extend_from_slice(b",\"explanation\":");
+                        if serde_json::to_writer(&mut bytes, &explanation).is_err() {
+                            bytes.extend_from_slice(b"null");
+                        }
+                        bytes.push(b'}');
+                        Decided::Bytes(bytes)
                     }
                 }
             }
@@ -691,6 +703,10 @@ fn write_decisions(
             match result {
                 Decided::Line(line) => {
                     sink.write_all(line.as_bytes())?;
+                    sink.write_all(b"\n")?;
+                }
+                Decided::Bytes(line) => {
+                    sink.write_all(&line)?;
                     sink.write_all(b"\n")?;
                 }
                 Decided::Flat(row) => match options.format {

@@ -25,7 +25,7 @@ pub use words::Lang;
 
 use crate::check::{ItemKind, Model, Provenance, Type};
 use crate::compile::{Code, CompiledPattern, Operation, Program, StepKind};
-use crate::eval::{evaluate, lookup, AwardStatus, EvalError, Outcome};
+use crate::eval::{evaluate, evaluate_borrowed, lookup, AwardStatus, EvalError, Outcome};
 use crate::output::{money_text, value_text, yuan_string, BLANK};
 use crate::syntax::{BinaryOperator, Connective};
 use crate::value::Value;
@@ -653,27 +653,26 @@ impl<'a> Explainer<'a, '_> {
         let value = evaluate(code, self.record, self.slots)?;
         match self.detail {
             Detail::Full => children.push(self.code_node_of(code, value)?),
-            Detail::Deciding => self.deciding_leaves(code, value, children)?,
+            Detail::Deciding => self.deciding_leaves(code, Verdict::of_value(&value), children)?,
         }
         Ok(())
     }
 
     /// The leaf conditions under `code` whose outcome decides its `value`: the failing parts of
     /// an `all of` that fails, the passing part of an `any of` that holds, through rules.
-    fn deciding_leaves(&self, code: &'a Code, value: Value, found: &mut Vec<Node<'a>>) -> Result<(), EvalError> {
-        let verdict = Verdict::of_value(&value);
+    fn deciding_leaves(&self, code: &'a Code, verdict: Verdict, found: &mut Vec<Node<'a>>) -> Result<(), EvalError> {
         match &code.operation {
             Operation::Connective { parts, .. } => {
                 for part in parts {
-                    let part_value = evaluate(part, self.record, self.slots)?;
-                    if Verdict::of_value(&part_value) == verdict {
-                        self.deciding_leaves(part, part_value, found)?;
+                    let part_verdict = Verdict::of_value(&*evaluate_borrowed(part, self.record, self.slots)?);
+                    if part_verdict == verdict {
+                        self.deciding_leaves(part, part_verdict, found)?;
                     }
                 }
             }
             Operation::Not(inner) => {
-                let inner_value = evaluate(inner, self.record, self.slots)?;
-                self.deciding_leaves(inner, inner_value, found)?;
+                let inner_verdict = Verdict::of_value(&*evaluate_borrowed(inner, self.record, self.slots)?);
+                self.deciding_leaves(inner, inner_verdict, found)?;
             }
             Operation::Slot(slot) => {
                 let inner = self.program.steps.get(*slot).and_then(|step| match &step.kind {
@@ -681,7 +680,7 @@ impl<'a> Explainer<'a, '_> {
                     _ => None,
                 });
                 match inner {
-                    Some(inner) => self.deciding_leaves(inner, value, found)?,
+                    Some(inner) => self.deciding_leaves(inner, verdict, found)?,
                     None => found.push(self.leaf(code, verdict)),
                 }
             }
@@ -984,8 +983,8 @@ impl<'a> Explainer<'a, '_> {
         node.reads = reads;
         node.details.extend(self.elapsed(code));
         if let Operation::Compare { operator, left, right } = &code.operation {
-            let sides = evaluate(left, self.record, self.slots).and_then(|left_value| {
-                evaluate(right, self.record, self.slots).map(|right_value| (left_value, right_value))
+            let sides = evaluate_borrowed(left, self.record, self.slots).and_then(|left_value| {
+                evaluate_borrowed(right, self.record, self.slots).map(|right_value| (left_value, right_value))
             });
             if let Ok(values) = sides {
                 let sides = Sides { left, right, values: (&values.0, &values.1) };
