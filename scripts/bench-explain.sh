@@ -8,7 +8,7 @@ rows="${1:-100000}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cargo build --release --quiet
-policy=target/release/policy
+policy="${CARGO_TARGET_DIR:-target}/release/policy"
 
 repeat() { # SAMPLE OUT: the sample's header, then ROWS rows with keys 91 + a 16-digit number
   awk -v rows="$rows" 'NR == 1 { sub(/^\xef\xbb\xbf/, ""); print; next }
