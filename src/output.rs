@@ -94,13 +94,8 @@ pub fn truth_word(value: &Value) -> &'static str {
     }
 }
 
-/// One decided record as a JSON Lines object; every field is always present.
-pub fn decision_json(model: &Model, program: &Program, key: Option<&str>, outcome: &Outcome) -> Json {
-    serde_json::from_str(&decision_line(model, program, key, outcome)).unwrap_or(Json::Null)
-}
-
-/// [`decision_json`] as the line itself, written straight out: the contract's shape, field
-/// order and spelling, without building a JSON tree for every record.
+/// One decided record as a JSON Lines object, every field always present, written straight
+/// out: the contract's shape, field order and spelling, without building a JSON tree.
 pub fn decision_line(model: &Model, program: &Program, key: Option<&str>, outcome: &Outcome) -> String {
     let mut line = String::with_capacity(256);
     let name = |item: usize| model.items.get(item).map(|definition| definition.name.as_str()).unwrap_or("");
@@ -294,7 +289,7 @@ pub fn flat_headers(model: &Model, program: &Program) -> Vec<String> {
     headers
 }
 
-/// The same record as [`decision_json`], flattened to one cell per header of [`flat_headers`].
+/// The same record as [`decision_line`], flattened to one cell per header of [`flat_headers`].
 pub fn flat_row(model: &Model, program: &Program, key: Option<&str>, outcome: &Outcome) -> Vec<String> {
     let mut row = vec![key.unwrap_or("").to_string()];
     row.extend(program.decisions.iter().map(|item| truth_word(outcome.slot(program, *item)).to_string()));

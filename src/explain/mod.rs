@@ -232,7 +232,7 @@ pub fn summarize(
 }
 
 /// The summary of a report from the counts of a run.
-pub fn summary_of(
+fn summary_of(
     model: &Model,
     program: &Program,
     lang: Lang,
@@ -873,19 +873,10 @@ impl<'a> Explainer<'a, '_> {
 
     /// The blank data columns an unknown step depends on, through the values it uses.
     fn blank_inputs(&self, slot: usize, blanks: &mut Vec<String>, visited: &mut Vec<bool>) {
-        match visited.get_mut(slot) {
-            Some(seen) if !*seen => *seen = true,
-            _ => return,
-        }
-        let Some(step) = self.program.steps.get(slot) else { return };
-        for code in step.kind.codes() {
-            code.walk(&mut |node| match node.operation {
-                Operation::Field(index) => self.blank_field(index, blanks),
-                Operation::Slot(used) if self.slots.get(used).is_none_or(Value::is_unknown) => {
-                    self.blank_inputs(used, blanks, visited)
-                }
-                _ => {}
-            });
+        let mut fields = Vec::new();
+        self.blank_field_indices(slot, &mut fields, visited);
+        for field in fields {
+            self.blank_field(field, blanks);
         }
     }
 

@@ -386,7 +386,7 @@ impl Explainer<'_, '_> {
     }
 
     /// The blank fields a step depends on, through the unknown values it uses.
-    fn blank_field_indices(&self, slot: usize, fields: &mut Vec<usize>, visited: &mut Vec<bool>) {
+    pub(super) fn blank_field_indices(&self, slot: usize, fields: &mut Vec<usize>, visited: &mut Vec<bool>) {
         match visited.get_mut(slot) {
             Some(seen) if !*seen => *seen = true,
             _ => return,
