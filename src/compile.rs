@@ -171,8 +171,10 @@ pub struct Program {
     pub awards: Vec<usize>,
     pub benefits: Vec<usize>,
     pub outputs: Vec<usize>,
-    /// No-stacking groups of this entity: model group index and the slots of its awards.
+    /// No-stacking groups of this entity: model group index and the model items of its awards.
     pub groups: Vec<(usize, Vec<usize>)>,
+    /// The steps lowered for deciding records quickly (explanations walk `steps`).
+    pub plan: crate::plan::Plan,
 }
 
 impl Program {
@@ -300,7 +302,8 @@ pub fn compile(model: &Model, entity: usize, settings: &Settings) -> Program {
         .filter(|(_, group)| group.entity == entity && !group.awards.is_empty())
         .map(|(index, group)| (index, group.awards.clone()))
         .collect();
-    Program {
+    let mut program = Program {
+        plan: crate::plan::Plan::default(),
         entity,
         layout: layout(model, entity),
         as_of: settings.as_of,
@@ -311,7 +314,9 @@ pub fn compile(model: &Model, entity: usize, settings: &Settings) -> Program {
         benefits: of_kind(|kind| matches!(kind, ItemKind::Benefit)),
         outputs: of_kind(|kind| matches!(kind, ItemKind::Value { output: true, .. })),
         groups,
-    }
+    };
+    program.plan = crate::plan::Plan::new(&program);
+    program
 }
 
 /// The items of one entity, each after everything it depends on (the checker has ruled out

@@ -13,6 +13,7 @@
 //! lies within them) but may be wider than necessary when one blank feeds two summands.
 
 use crate::compile::{Code, CompiledPattern, Operation, Program, StepKind};
+use crate::plan::{Failure, PlannedStep};
 use crate::syntax::{BinaryOperator, CompareOperator, Connective, Function, Span};
 use crate::value::{Period, Value};
 use rust_decimal::Decimal;
@@ -20,7 +21,7 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 
 /// Why a record could not be decided. Everything else, blanks included, is an outcome.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EvalError {
     /// The policy leaves this parameter without a value and the run did not `--set` it.
     MissingParameter { parameter: usize, span: Span },
@@ -82,15 +83,21 @@ pub fn truth(value: &Value) -> Option<bool> {
 pub fn decide(program: &Program, record: &[Value]) -> Result<Outcome, EvalError> {
     let mut slots: Vec<Value> = Vec::with_capacity(program.steps.len());
     let mut awards = Vec::with_capacity(program.awards.len());
-    for step in &program.steps {
-        let value = match &step.kind {
-            StepKind::Condition(code) | StepKind::Value(code) => evaluate_borrowed(code, record, &slots)?.into_owned(),
-            StepKind::Table { keys, rows, complete } => lookup(keys, rows, *complete, record, &slots)?.0,
-            StepKind::Award { condition, up_to: _, amount, cap } => {
+    let failure = Failure::default();
+    for (step, planned) in program.steps.iter().zip(&program.plan.steps) {
+        let value = match planned {
+            PlannedStep::Condition(test) => truth_value(test.truth(record, &slots, &failure)),
+            PlannedStep::Value(operand) => operand.with_value(record, &slots, &failure, Value::clone),
+            PlannedStep::Table => match &step.kind {
+                StepKind::Table { keys, rows, complete } => lookup(keys, rows, *complete, record, &slots)?.0,
+                _ => Value::Unknown,
+            },
+            PlannedStep::Award { condition, amount, cap } => {
                 let holds = match condition {
-                    Some(condition) => truth(&*evaluate_borrowed(condition, record, &slots)?),
+                    Some(condition) => condition.truth(record, &slots, &failure),
                     None => Some(true),
                 };
+                failure.take()?;
                 let mut result = AwardResult {
                     item: step.item,
                     condition: holds,
@@ -102,9 +109,10 @@ pub fn decide(program: &Program, record: &[Value]) -> Result<Outcome, EvalError>
                     Some(false) => {}
                     None => result.status = AwardStatus::Unknown,
                     Some(true) => {
-                        result.amount = evaluate_borrowed(amount, record, &slots)?.as_number();
+                        result.amount = amount.with_value(record, &slots, &failure, Value::as_number);
+                        failure.take()?;
                         result.cap = match cap {
-                            Some(cap) => evaluate_borrowed(cap, record, &slots)?.as_number(),
+                            Some(cap) => cap.with_value(record, &slots, &failure, Value::as_number),
                             None => None,
                         };
                         let cap_unknown = cap.is_some() && result.cap.is_none();
@@ -122,9 +130,10 @@ pub fn decide(program: &Program, record: &[Value]) -> Result<Outcome, EvalError>
                     }
                 }
                 awards.push(result);
-                holds.map(Value::Bool).unwrap_or(Value::Unknown)
+                truth_value(holds)
             }
         };
+        failure.take()?;
         slots.push(value);
     }
     awards.sort_by_key(|award| award.item);
@@ -138,21 +147,29 @@ pub fn decide(program: &Program, record: &[Value]) -> Result<Outcome, EvalError>
     Ok(Outcome { slots, awards, total })
 }
 
+fn truth_value(truth: Option<bool>) -> Value {
+    truth.map_or(Value::Unknown, Value::Bool)
+}
+
 /// Within each group only the highest paid award stays paid; the first listed wins a tie.
+/// `awards` are in the order of [`Program::awards`].
 fn apply_no_stacking(program: &Program, awards: &mut [AwardResult]) {
-    for (group, members) in &program.groups {
+    for (group, members) in &program.plan.no_stacking {
         let mut winner: Option<(usize, Decimal)> = None;
-        for member in members {
-            let Some(award) = awards.iter().find(|award| award.item == *member) else { continue };
-            if let AwardStatus::Paid(amount) = award.status {
-                if winner.is_none_or(|(_, best)| amount > best) {
-                    winner = Some((*member, amount));
+        for position in members {
+            if let Some(AwardResult { status: AwardStatus::Paid(amount), .. }) = awards.get(*position) {
+                if winner.is_none_or(|(_, best)| *amount > best) {
+                    winner = Some((*position, *amount));
                 }
             }
         }
-        let Some((winning_item, _)) = winner else { continue };
-        for award in awards.iter_mut() {
-            if award.item != winning_item && members.contains(&award.item) {
+        let Some((winning_position, _)) = winner else { continue };
+        let Some(winning_item) = awards.get(winning_position).map(|award| award.item) else { continue };
+        for position in members {
+            if *position == winning_position {
+                continue;
+            }
+            if let Some(award) = awards.get_mut(*position) {
                 if let AwardStatus::Paid(amount) = award.status {
                     award.status = AwardStatus::Superseded { amount, by: winning_item, group: *group };
                 }

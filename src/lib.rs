@@ -19,5 +19,6 @@ pub mod eval;
 pub mod explain;
 pub mod inverse;
 pub mod output;
+pub mod plan;
 pub mod syntax;
 pub mod value;

@@ -97,6 +97,38 @@ fn checked(source: &str) -> policy::check::Checked {
     policy::check::check(&file)
 }
 
+/// Every step's value as the tree evaluator (the one explanations use) computes it from the
+/// same record and the slots `decide` filled: it must be what `decide`'s lowered plan found.
+/// Award amounts are checked against the tree evaluator too.
+fn tree_decisions(
+    program: &policy::compile::Program,
+    record: &[policy::value::Value],
+    outcome: &policy::eval::Outcome,
+) -> Vec<policy::value::Value> {
+    use policy::compile::StepKind;
+    use policy::eval::{evaluate, lookup, truth};
+    use policy::value::Value;
+    let slots = &outcome.slots;
+    let truth_value = |truth: Option<bool>| truth.map_or(Value::Unknown, Value::Bool);
+    program
+        .steps
+        .iter()
+        .map(|step| match &step.kind {
+            StepKind::Condition(code) | StepKind::Value(code) => evaluate(code, record, slots).unwrap(),
+            StepKind::Table { keys, rows, complete } => lookup(keys, rows, *complete, record, slots).unwrap().0,
+            StepKind::Award { condition, amount, .. } => {
+                let holds =
+                    condition.as_ref().map_or(Some(true), |code| truth(&evaluate(code, record, slots).unwrap()));
+                if holds == Some(true) {
+                    let decided = outcome.awards.iter().find(|award| award.item == step.item).unwrap();
+                    assert_eq!(decided.amount, evaluate(amount, record, slots).unwrap().as_number());
+                }
+                truth_value(holds)
+            }
+        })
+        .collect()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
@@ -119,6 +151,7 @@ proptest! {
             let outcome = policy::eval::decide(&program, &record.values);
             prop_assert!(outcome.is_ok(), "{:?} on {:?}", outcome, record);
             let outcome = outcome.unwrap();
+            prop_assert_eq!(tree_decisions(&program, &record.values, &outcome), outcome.slots.clone(), "{}", source);
             let explanation = policy::explain::explain(
                 model, &program, &source, record.key.as_deref(), &record.values, &outcome, policy::explain::Lang::En,
             );

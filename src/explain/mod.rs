@@ -315,13 +315,15 @@ pub struct Explaining<'a> {
     source: &'a str,
     lang: Lang,
     detail: Detail,
-    /// For each item, the slots of the values and tables it uses, in the order computed.
-    computed_slots: std::cell::RefCell<std::collections::HashMap<usize, Vec<usize>>>,
+    /// For each item of the model, the slots of the values and tables it uses, in the order
+    /// computed (empty for other entities' items).
+    computed_slots: Vec<Vec<usize>>,
 }
 
 impl<'a> Explaining<'a> {
     pub fn new(model: &'a Model, program: &'a Program, source: &'a str, lang: Lang, detail: Detail) -> Self {
-        Explaining { model, program, source, lang, detail, computed_slots: Default::default() }
+        let computed_slots = (0..model.items.len()).map(|item| computed_slots(model, program, item)).collect();
+        Explaining { model, program, source, lang, detail, computed_slots }
     }
 
     /// Explains every decision, award and benefit of one decided record.
@@ -651,6 +653,8 @@ impl<'a> Explainer<'a, '_> {
     /// conditions that decide it.
     fn push_condition(&self, code: &'a Code, children: &mut Vec<Node<'a>>) -> Result<(), EvalError> {
         let value = evaluate(code, self.record, self.slots)?;
+        // Nodes are large: one allocation for the usual number of leaves, not a doubling each.
+        children.reserve(4);
         match self.detail {
             Detail::Full => children.push(self.code_node_of(code, value)?),
             Detail::Deciding => self.deciding_leaves(code, Verdict::of_value(&value), children)?,
@@ -738,14 +742,13 @@ impl<'a> Explainer<'a, '_> {
     /// The values and tables `item` uses, directly or through the rules it uses, as one node
     /// listing them in the order they are computed; `None` when it uses none.
     fn computed_values(&self, item: usize) -> Result<Option<Node<'a>>, EvalError> {
-        let slots =
-            self.context.computed_slots.borrow_mut().entry(item).or_insert_with(|| self.computed_slots(item)).clone();
+        let slots = self.context.computed_slots.get(item).map(Vec::as_slice).unwrap_or_default();
         if slots.is_empty() {
             return Ok(None);
         }
         let mut entries = Vec::with_capacity(slots.len());
         for slot in slots {
-            entries.push(self.computed_node(slot)?);
+            entries.push(self.computed_node(*slot)?);
         }
         let unknown = entries.iter().any(|entry| entry.outcome == Verdict::Unknown);
         let mut node =
@@ -753,35 +756,6 @@ impl<'a> Explainer<'a, '_> {
         node.text = Cow::Borrowed(self.lang.kind(NodeKind::ComputedValues));
         node.children = entries;
         Ok(Some(node))
-    }
-
-    /// The slots of the values and tables `item` uses, directly or through the rules it uses.
-    fn computed_slots(&self, item: usize) -> Vec<usize> {
-        let mut used = vec![false; self.program.steps.len()];
-        let mut pending: Vec<usize> = self.program.slot_of_item.get(item).copied().flatten().into_iter().collect();
-        while let Some(slot) = pending.pop() {
-            let Some(step) = self.program.steps.get(slot) else { continue };
-            for code in step.kind.codes() {
-                code.walk(&mut |node| {
-                    if let Operation::Slot(used_slot) = node.operation {
-                        if let Some(flag) = used.get_mut(used_slot) {
-                            if !*flag {
-                                *flag = true;
-                                pending.push(used_slot);
-                            }
-                        }
-                    }
-                });
-            }
-        }
-        (0..self.program.steps.len())
-            .filter(|slot| used.get(*slot).copied().unwrap_or(false))
-            .filter(|slot| {
-                let item = self.program.steps.get(*slot).map(|step| step.item);
-                item.and_then(|item| self.model.items.get(item))
-                    .is_some_and(|definition| !definition.kind.is_conditional())
-            })
-            .collect()
     }
 
     /// One value or table: what it read, the row that applied, its result.
@@ -897,7 +871,11 @@ impl<'a> Explainer<'a, '_> {
     /// The policy text of an expression on one line, borrowed when it already is one.
     fn snippet(&self, span: crate::syntax::Span) -> Cow<'a, str> {
         let text = self.source.get(span.start..span.end).unwrap_or("");
-        if text.contains(['\n', '\r', '\t']) || text.contains("  ") {
+        // Bytes, not chars: this runs for every leaf of every record.
+        let bytes = text.as_bytes();
+        let scattered = bytes.iter().any(|byte| matches!(byte, b'\n' | b'\r' | b'\t'))
+            || bytes.windows(2).any(|pair| pair == b"  ");
+        if scattered {
             Cow::Owned(text.split_whitespace().collect::<Vec<_>>().join(" "))
         } else {
             Cow::Borrowed(text)
@@ -1088,4 +1066,32 @@ impl<'a> Explainer<'a, '_> {
             }
         }
     }
+}
+
+/// The slots of the values and tables `item` uses, directly or through the rules it uses.
+fn computed_slots(model: &Model, program: &Program, item: usize) -> Vec<usize> {
+    let mut used = vec![false; program.steps.len()];
+    let mut pending: Vec<usize> = program.slot_of_item.get(item).copied().flatten().into_iter().collect();
+    while let Some(slot) = pending.pop() {
+        let Some(step) = program.steps.get(slot) else { continue };
+        for code in step.kind.codes() {
+            code.walk(&mut |node| {
+                if let Operation::Slot(used_slot) = node.operation {
+                    if let Some(flag) = used.get_mut(used_slot) {
+                        if !*flag {
+                            *flag = true;
+                            pending.push(used_slot);
+                        }
+                    }
+                }
+            });
+        }
+    }
+    (0..program.steps.len())
+        .filter(|slot| used.get(*slot).copied().unwrap_or(false))
+        .filter(|slot| {
+            let item = program.steps.get(*slot).map(|step| step.item);
+            item.and_then(|item| model.items.get(item)).is_some_and(|definition| !definition.kind.is_conditional())
+        })
+        .collect()
 }

@@ -1,0 +1,306 @@
+//! Stage 3b: a compiled [`Program`]'s expressions lowered for deciding many records quickly.
+//!
+//! [`crate::eval::evaluate`] walks a [`Code`] tree and returns a [`Value`] for every node; that
+//! is what explanations need, since they show every node's value. Deciding a record needs only
+//! each step's result, so the plan lowers each step once, when the program is compiled:
+//! conditions become [`Test`]s that return yes, no or unknown without building values;
+//! constant sub-expressions (parameters, `as_of`, lists of constants) are folded; membership in
+//! a constant list becomes a sorted lookup or a bit test.
+//!
+//! Invariant: the plan decides exactly as the tree evaluator does. Every fast path handles only
+//! the value shapes it knows and hands anything else to the tree evaluator's own functions
+//! ([`crate::eval::compare`], [`crate::eval::evaluate_borrowed`]), so the semantics live in one
+//! place; `tests/properties.rs` checks every step of generated policies against
+//! [`crate::eval::evaluate`].
+
+use crate::compile::{Code, Operation, Program, StepKind};
+use crate::eval::{compare, evaluate_borrowed, EvalError};
+use crate::syntax::{CompareOperator, Connective};
+use crate::value::Value;
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+/// One lowered step per step of the program, in the same order.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    pub(crate) steps: Vec<PlannedStep>,
+    /// The no-stacking groups with their awards as positions in [`Program::awards`] (the order
+    /// of an outcome's awards): model group index, positions.
+    pub(crate) no_stacking: Vec<(usize, Vec<usize>)>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum PlannedStep {
+    Condition(Test),
+    Value(Operand),
+    Award {
+        condition: Option<Test>,
+        amount: Operand,
+        cap: Option<Operand>,
+    },
+    /// Tables are looked up by [`crate::eval::lookup`] on the step's own code.
+    Table,
+}
+
+/// An expression whose value is yes, no or unknown.
+#[derive(Debug, Clone)]
+pub(crate) enum Test {
+    Constant(Option<bool>),
+    /// A yes/no field or slot, or anything not lowered further: its value as a truth.
+    Read(Operand),
+    Not(Box<Test>),
+    Connective {
+        /// The value that settles the connective whatever the other parts are: no for `all of`.
+        deciding: bool,
+        parts: Vec<Test>,
+    },
+    Compare {
+        operator: CompareOperator,
+        left: Operand,
+        right: Operand,
+    },
+    /// `element in [constants]` (or `not in`).
+    Member {
+        inside: bool,
+        element: Operand,
+        set: ConstantSet,
+    },
+}
+
+/// An expression lowered only as far as where its value comes from.
+#[derive(Debug, Clone)]
+pub(crate) enum Operand {
+    Constant(Value),
+    Field(usize),
+    Slot(usize),
+    /// Evaluated by the tree evaluator.
+    General(Code),
+}
+
+/// A constant list prepared for membership tests.
+#[derive(Debug, Clone)]
+pub(crate) struct ConstantSet {
+    /// The list itself: what a value of another shape is compared with.
+    list: Value,
+    /// The list's texts, sorted, when every element is a text.
+    texts: Option<Vec<Arc<str>>>,
+    /// The list's enum labels as bits, when every element is a label below 64.
+    labels: Option<u64>,
+}
+
+impl Plan {
+    /// Lowers every step of a compiled program.
+    pub fn new(program: &Program) -> Plan {
+        let steps = program
+            .steps
+            .iter()
+            .map(|step| match &step.kind {
+                StepKind::Condition(code) => PlannedStep::Condition(Test::lower(code)),
+                StepKind::Value(code) => PlannedStep::Value(Operand::lower(code)),
+                StepKind::Award { condition, amount, cap, .. } => PlannedStep::Award {
+                    condition: condition.as_ref().map(Test::lower),
+                    amount: Operand::lower(amount),
+                    cap: cap.as_ref().map(Operand::lower),
+                },
+                StepKind::Table { .. } => PlannedStep::Table,
+            })
+            .collect();
+        let no_stacking = program
+            .groups
+            .iter()
+            .map(|(group, members)| {
+                let positions = members
+                    .iter()
+                    .filter_map(|member| program.awards.iter().position(|award| award == member))
+                    .collect();
+                (*group, positions)
+            })
+            .collect();
+        Plan { steps, no_stacking }
+    }
+}
+
+impl Test {
+    fn lower(code: &Code) -> Test {
+        match &code.operation {
+            Operation::Not(inner) => Test::Not(Box::new(Test::lower(inner))),
+            Operation::Connective { connective, parts } => Test::Connective {
+                deciding: *connective == Connective::Any,
+                parts: parts.iter().map(Test::lower).collect(),
+            },
+            Operation::Compare { operator, left, right } => {
+                let (left, right) = (Operand::lower(left), Operand::lower(right));
+                match (operator, right) {
+                    (CompareOperator::In | CompareOperator::NotIn, Operand::Constant(list @ Value::List(_))) => {
+                        Test::Member {
+                            inside: *operator == CompareOperator::In,
+                            element: left,
+                            set: ConstantSet::new(list),
+                        }
+                    }
+                    (_, right) => Test::Compare { operator: *operator, left, right },
+                }
+            }
+            _ => match Operand::lower(code) {
+                Operand::Constant(Value::Bool(truth)) => Test::Constant(Some(truth)),
+                Operand::Constant(Value::Unknown) => Test::Constant(None),
+                operand => Test::Read(operand),
+            },
+        }
+    }
+
+    /// Yes, no or unknown for one record; `slots` holds the steps decided so far. An error
+    /// (an overflow, a parameter without a value) is kept in `failure` and the test goes on
+    /// as unknown: the caller stops at the step. The first error in evaluation order is kept,
+    /// so it is the one the tree evaluator reports. A small return value is what keeps this fast.
+    pub(crate) fn truth(&self, record: &[Value], slots: &[Value], failure: &Failure) -> Option<bool> {
+        match self {
+            Test::Constant(truth) => *truth,
+            Test::Read(operand) => operand.with_value(record, slots, failure, Value::as_bool),
+            Test::Not(inner) => inner.truth(record, slots, failure).map(|truth| !truth),
+            Test::Connective { deciding, parts } => {
+                let mut unknown = false;
+                for part in parts {
+                    match part.truth(record, slots, failure) {
+                        Some(truth) if truth == *deciding => return Some(truth),
+                        Some(_) => {}
+                        None => unknown = true,
+                    }
+                }
+                if unknown {
+                    None
+                } else {
+                    Some(!deciding)
+                }
+            }
+            Test::Compare { operator, left, right } => left.with_value(record, slots, failure, |left| {
+                right.with_value(record, slots, failure, |right| compare_known(*operator, left, right))
+            }),
+            Test::Member { inside, element, set } => element
+                .with_value(record, slots, failure, |element| set.contains(element).map(|found| found == *inside)),
+        }
+    }
+}
+
+/// The first error met while deciding a step.
+#[derive(Debug, Default)]
+pub(crate) struct Failure(std::cell::Cell<Option<EvalError>>);
+
+impl Failure {
+    fn record(&self, error: EvalError) {
+        let first = self.0.take().unwrap_or(error);
+        self.0.set(Some(first));
+    }
+
+    /// The error met, if any; the failure is empty afterwards.
+    pub(crate) fn take(&self) -> Result<(), EvalError> {
+        self.0.take().map_or(Ok(()), Err)
+    }
+}
+
+/// Known numbers and dates compared directly; everything else as the tree evaluator compares.
+fn compare_known(operator: CompareOperator, left: &Value, right: &Value) -> Option<bool> {
+    let ordering = match (left, right) {
+        (Value::Number(left), Value::Number(right)) => left.cmp(right),
+        (Value::Date(left), Value::Date(right)) => left.cmp(right),
+        _ => return compare(operator, left, right).as_bool(),
+    };
+    match operator {
+        CompareOperator::Equal => Some(ordering == Ordering::Equal),
+        CompareOperator::NotEqual => Some(ordering != Ordering::Equal),
+        CompareOperator::Less => Some(ordering == Ordering::Less),
+        CompareOperator::LessOrEqual => Some(ordering != Ordering::Greater),
+        CompareOperator::Greater => Some(ordering == Ordering::Greater),
+        CompareOperator::GreaterOrEqual => Some(ordering != Ordering::Less),
+        CompareOperator::In | CompareOperator::NotIn => compare(operator, left, right).as_bool(),
+    }
+}
+
+impl Operand {
+    fn lower(code: &Code) -> Operand {
+        match &code.operation {
+            Operation::Field(index) => Operand::Field(*index),
+            Operation::Slot(index) => Operand::Slot(*index),
+            _ => match constant(code) {
+                Some(value) => Operand::Constant(value),
+                None => Operand::General(code.clone()),
+            },
+        }
+    }
+
+    /// Calls `use_value` with the operand's value for one record (unknown after an error,
+    /// which goes to `failure`). A closure rather than a returned `Cow`: lending the value in
+    /// place is measurably faster on the hot path.
+    #[inline]
+    pub(crate) fn with_value<T>(
+        &self,
+        record: &[Value],
+        slots: &[Value],
+        failure: &Failure,
+        use_value: impl FnOnce(&Value) -> T,
+    ) -> T {
+        static UNKNOWN: Value = Value::Unknown;
+        match self {
+            Operand::Constant(value) => use_value(value),
+            Operand::Field(index) => use_value(record.get(*index).unwrap_or(&UNKNOWN)),
+            Operand::Slot(index) => use_value(slots.get(*index).unwrap_or(&UNKNOWN)),
+            Operand::General(code) => match evaluate_borrowed(code, record, slots) {
+                Ok(value) => use_value(&value),
+                Err(error) => {
+                    failure.record(error);
+                    use_value(&UNKNOWN)
+                }
+            },
+        }
+    }
+}
+
+/// The value of an expression that reads no record: a constant, a parameter with a value,
+/// `as_of`, or a list of those.
+fn constant(code: &Code) -> Option<Value> {
+    match &code.operation {
+        Operation::Constant(value) | Operation::Parameter { value, .. } => Some(value.clone()),
+        Operation::AsOf(date) => Some(Value::Date(*date)),
+        Operation::List(parts) => {
+            let values: Option<Vec<Value>> = parts.iter().map(constant).collect();
+            let values = values?;
+            // As the tree evaluator: a list with an unknown element is unknown.
+            Some(if values.iter().any(Value::is_unknown) { Value::Unknown } else { Value::List(values.into()) })
+        }
+        _ => None,
+    }
+}
+
+impl ConstantSet {
+    fn new(list: Value) -> ConstantSet {
+        let elements: &[Value] = match &list {
+            Value::List(elements) => elements,
+            _ => &[],
+        };
+        let texts: Option<Vec<Arc<str>>> = elements
+            .iter()
+            .map(|element| match element {
+                Value::Text(text) => Some(text.clone()),
+                _ => None,
+            })
+            .collect();
+        let texts = texts.map(|mut texts| {
+            texts.sort();
+            texts
+        });
+        let labels = elements.iter().try_fold(0u64, |bits, element| match element {
+            Value::Enum(label) if *label < 64 => Some(bits | (1u64 << label)),
+            _ => None,
+        });
+        ConstantSet { list, texts, labels }
+    }
+
+    /// Whether the value is in the list: unknown for an unknown value, as `compare` says.
+    fn contains(&self, element: &Value) -> Option<bool> {
+        match (element, &self.texts, self.labels) {
+            (Value::Text(text), Some(texts), _) => Some(texts.binary_search(text).is_ok()),
+            (Value::Enum(label), _, Some(bits)) if *label < 64 => Some(bits & (1u64 << label) != 0),
+            _ => compare(CompareOperator::In, element, &self.list).as_bool(),
+        }
+    }
+}
