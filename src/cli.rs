@@ -57,6 +57,10 @@ enum Command {
         /// Stop at the first row that cannot be read or decided (its error line is written).
         #[arg(long)]
         strict: bool,
+        /// Do not check that each key appears once. The check remembers 9–18 bytes a row; without
+        /// it memory stays flat however many rows (for registers of tens of millions).
+        #[arg(long)]
+        allow_duplicate_keys: bool,
     },
     /// Explain why a record was decided as it was: why (not), what is missing, what would change it.
     Explain {
@@ -157,7 +161,19 @@ pub fn run(arguments: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write, c
     let failure_code = if matches!(cli.command, Command::Diff { .. }) { 2 } else { 1 };
     let result = match cli.command {
         Command::Check { files, format } => check_files(&files, format, out, err, colour),
-        Command::Eval { policy, data, run, format, output, explain, lang, jobs, summary, strict } => {
+        Command::Eval {
+            policy,
+            data,
+            run,
+            format,
+            output,
+            explain,
+            lang,
+            jobs,
+            summary,
+            strict,
+            allow_duplicate_keys,
+        } => {
             let format = format.unwrap_or_else(|| {
                 let extension = output.as_deref().and_then(Path::extension).and_then(|extension| extension.to_str());
                 match extension.map(str::to_ascii_lowercase).as_deref() {
@@ -173,6 +189,7 @@ pub fn run(arguments: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write, c
                 jobs,
                 summary,
                 strict,
+                check_keys: !allow_duplicate_keys,
             };
             evaluate_file(&policy, &data, &run, &options, out, err, colour)
         }
@@ -425,6 +442,8 @@ struct EvalOptions<'a> {
     jobs: Option<usize>,
     summary: bool,
     strict: bool,
+    /// Refuse a row whose key an earlier row had.
+    check_keys: bool,
 }
 
 /// Rows are decided in batches: big enough to keep every thread busy, small enough that memory
@@ -517,7 +536,7 @@ fn evaluate_file(
                         return;
                     }
                 };
-                if header_sender.send(Ok(stream.headers.clone())).is_err() {
+                if header_sender.send(Ok((stream.headers.clone(), stream.blank_rows()))).is_err() {
                     return;
                 }
                 let mut stream = stream;
@@ -531,10 +550,12 @@ fn evaluate_file(
         } else {
             drop(batch_sender);
             let stream = data::RowStream::open_sheet(input.reader, input.format, sheet.as_deref());
-            let _ = header_sender.send(stream.as_ref().map(|stream| stream.headers.clone()).map_err(Clone::clone));
+            let _ = header_sender.send(
+                stream.as_ref().map(|stream| (stream.headers.clone(), stream.blank_rows())).map_err(Clone::clone),
+            );
             direct = stream.ok();
         }
-        let headers = match header_receiver.recv() {
+        let (headers, blank_rows) = match header_receiver.recv() {
             Ok(headers) => headers.map_err(data_error)?,
             Err(_) => return Err(Failure(format!("{display}: the data could not be read"))),
         };
@@ -561,7 +582,7 @@ fn evaluate_file(
             .stack_size(8 << 20)
             .build()
             .map_err(|error| Failure(format!("cannot start worker threads: {error}")))?;
-        let context = Deciding { loaded: &loaded, program: &program, binding: &binding, options };
+        let context = Deciding { loaded: &loaded, blank_rows, program: &program, binding: &binding, options };
         write_decisions(&context, batches, &pool, jobs, (size, &read), out, err, colour)
     })
 }
@@ -569,27 +590,41 @@ fn evaluate_file(
 /// What deciding one row needs; shared by the worker threads.
 struct Deciding<'a> {
     loaded: &'a Loaded,
+    /// Counted by the reader, which may be another thread.
+    blank_rows: data::BlankRows,
     program: &'a Program,
     binding: &'a data::Binding,
     options: &'a EvalOptions<'a>,
 }
 
+/// One row decided: what to write, the outcome to count, and the row's key and number, by
+/// which the writer finds a key that appears twice.
+struct RowResult {
+    decided: Decided,
+    outcome: Option<eval::Outcome>,
+    key: Option<String>,
+    row: usize,
+}
+
 impl Deciding<'_> {
-    fn decide(&self, raw: &data::RawRow, explaining: Option<&explain::Explaining>) -> (Decided, Option<eval::Outcome>) {
+    fn decide(&self, raw: &data::RawRow, explaining: Option<&explain::Explaining>) -> RowResult {
         let model = &self.loaded.model;
+        let rejected = |key: Option<String>, row: usize, message: String| RowResult {
+            decided: Decided::Rejected { key: key.clone(), row, message },
+            outcome: None,
+            key,
+            row,
+        };
         let record = match data::read_record(&self.program.layout, self.binding, raw) {
             Ok(record) => record,
             Err(error) => {
                 let message = error.to_string();
-                return (Decided::Rejected { key: error.key, row: error.row, message }, None);
+                return rejected(error.key, error.row, message);
             }
         };
         let outcome = match eval::decide(self.program, &record.values) {
             Ok(outcome) => outcome,
-            Err(error) => {
-                let message = eval_error_text(model, &error);
-                return (Decided::Rejected { key: record.key, row: record.row, message }, None);
-            }
+            Err(error) => return rejected(record.key, record.row, eval_error_text(model, &error)),
         };
         let key = record.key.as_deref();
         let decided = match self.options.format {
@@ -598,8 +633,7 @@ impl Deciding<'_> {
                 match explaining.map(|explaining| explaining.explain(key, &record.values, &outcome)) {
                     None => Decided::Line(line),
                     Some(Err(error)) => {
-                        let message = eval_error_text(model, &error);
-                        return (Decided::Rejected { key: record.key.clone(), row: record.row, message }, None);
+                        return rejected(record.key.clone(), record.row, eval_error_text(model, &error))
                     }
                     // Written straight after the decision's fields, into the same buffer: going
                     // through a JSON value tree would cost more than building the explanation.
@@ -609,10 +643,7 @@ impl Deciding<'_> {
                         bytes.reserve(8 << 10);
                         bytes.pop();
                         bytes.extend_from_slice(b",\"explanation\":");
-                        if std::env::var_os("NOSER").is_some() {
-                            std::hint::black_box(&explanation);
-                            bytes.extend_from_slice(b"null");
-                        } else if serde_json::to_writer(&mut bytes, &explanation).is_err() {
+                        if serde_json::to_writer(&mut bytes, &explanation).is_err() {
                             bytes.extend_from_slice(b"null");
                         }
                         bytes.push(b'}');
@@ -622,7 +653,7 @@ impl Deciding<'_> {
             }
             _ => Decided::Flat(output::flat_row(model, self.program, key, &outcome)),
         };
-        (decided, Some(outcome))
+        RowResult { decided, outcome: Some(outcome), key: record.key, row: record.row }
     }
 }
 
@@ -671,6 +702,7 @@ fn write_decisions(
         sink.write_all(&csv_lines(std::slice::from_ref(&headers)).map_err(csv_error)?)?;
     }
     let mut tally = output::Tally::new(program);
+    let mut keys = data::KeyRegister::default();
     let started = std::time::Instant::now();
     let mut bar: Option<indicatif::ProgressBar> = None;
     let show_progress = colour && std::io::IsTerminal::is_terminal(&std::io::stderr());
@@ -685,7 +717,7 @@ fn write_decisions(
             break;
         }
         let mut csv_rows: Vec<Vec<String>> = Vec::new();
-        let decided: Vec<(Decided, Option<eval::Outcome>)> = if jobs > 1 {
+        let decided: Vec<RowResult> = if jobs > 1 {
             pool.install(|| {
                 batch
                     .par_iter()
@@ -696,9 +728,16 @@ fn write_decisions(
             let explaining = explaining(&mut ());
             batch.iter().map(|raw| context.decide(raw, explaining.as_ref())).collect()
         };
-        for (result, outcome) in decided {
+        for RowResult { decided: mut result, mut outcome, key, row } in decided {
             if stopped {
                 break;
+            }
+            if key.as_deref().is_some_and(|key| options.check_keys && keys.seen_before(key)) {
+                let message = "an earlier row has the same key: one row per record, so that nothing is decided \
+                               or paid twice"
+                    .to_string();
+                result = Decided::Rejected { key, row, message };
+                outcome = None;
             }
             stopped = options.strict && outcome.is_none();
             match &outcome {
@@ -758,10 +797,17 @@ fn write_decisions(
     if let (Some(workbook), Some(path)) = (workbook, options.output) {
         workbook.save(path).map_err(|error| Failure(format!("cannot write {}: {error}", path.display())))?;
     }
+    tally.add_blank(context.blank_rows.count());
     if stopped {
         writeln!(err, "stopped at the first row that could not be decided (--strict)")?;
     } else if tally.rejected > 0 {
         writeln!(err, "{} of {} rows could not be decided", tally.rejected, tally.rows)?;
+    }
+    if let (false, Some(first)) = (stopped, context.blank_rows.first()) {
+        let count = tally.blank;
+        let rows =
+            if count == 1 { format!("row {first} is") } else { format!("{count} rows (the first is row {first}) are") };
+        writeln!(err, "note: {rows} blank in every cell: no record, nothing written")?;
     }
     if options.summary {
         let text = tally.text(model);

@@ -211,7 +211,11 @@ pub fn layout(model: &Model, entity: usize) -> RecordLayout {
         .fields
         .iter()
         .map(|field| {
-            ColumnSpec::new(field.column.clone(), column_kind(model, &field.field_type, field.unit))
+            let kind = match column_kind(model, &field.field_type, field.unit) {
+                ColumnKind::Integer if field.count => ColumnKind::Count,
+                kind => kind,
+            };
+            ColumnSpec::new(field.column.clone(), kind)
                 .with_when_blank(field.when_blank.clone())
                 .with_optional(field.optional)
         })

@@ -176,9 +176,11 @@ fn push_json_string(line: &mut String, text: &str) {
 /// and HTML reports show them.
 #[derive(Debug, Clone)]
 pub struct Tally {
-    /// Rows read, decided or not.
+    /// Rows read: decided, rejected or blank.
     pub rows: usize,
     pub rejected: usize,
+    /// Rows blank in every cell, which name no record (`,,,,` left by spreadsheets).
+    pub blank: usize,
     /// Per decision of the program: yes, no, unknown.
     pub decisions: Vec<(usize, [usize; 3])>,
     /// Per award: records paid and the amount paid in all.
@@ -193,6 +195,7 @@ impl Tally {
         Tally {
             rows: 0,
             rejected: 0,
+            blank: 0,
             decisions: program.decisions.iter().map(|item| (*item, [0; 3])).collect(),
             awards: program.awards.iter().map(|item| (*item, 0, Decimal::ZERO)).collect(),
             benefits: program.benefits.iter().map(|item| (*item, 0)).collect(),
@@ -233,14 +236,20 @@ impl Tally {
         self.rejected += 1;
     }
 
+    pub fn add_blank(&mut self, count: usize) {
+        self.rows += count;
+        self.blank += count;
+    }
+
     /// The counts for people, one line each.
     pub fn text(&self, model: &Model) -> String {
         let name = |item: &usize| model.items.get(*item).map(|definition| definition.name.as_str()).unwrap_or("");
         let mut out = format!(
-            "rows read: {}, decided: {}, rejected: {}\n",
+            "rows read: {}, decided: {}, rejected: {}, blank: {}\n",
             self.rows,
-            self.rows.saturating_sub(self.rejected),
-            self.rejected
+            self.rows.saturating_sub(self.rejected).saturating_sub(self.blank),
+            self.rejected,
+            self.blank
         );
         for (item, [yes, no, unknown]) in &self.decisions {
             out.push_str(&format!("decision {}: {yes} yes, {no} no, {unknown} unknown\n", name(item)));

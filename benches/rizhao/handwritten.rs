@@ -432,7 +432,7 @@ impl std::fmt::Display for CellError {
 }
 
 const BOOL_EXPECTED: &str = "是 or 否 (also true/false, Y/N, yes/no, 1/0)";
-const INTEGER_EXPECTED: &str = "a whole number such as 12 or 1,200";
+const COUNT_EXPECTED: &str = "a count: a whole number, 0 or more, such as 0, 3 or 1,200";
 const MONEY_IN_WAN_EXPECTED: &str = "an amount such as 1250.5 or 1,250.5 (in units of 10000 元)";
 const TOO_LARGE: &str = ", with at most 28 significant digits (this one is too large)";
 const DATE_EXPECTED: &str = "a date as YYYY-MM-DD, YYYY/MM/DD or YYYY年M月D日";
@@ -502,7 +502,7 @@ pub fn read_enterprise(row: &csv::StringRecord, positions: &ColumnPositions) -> 
         text(column).map(|text| parse_money_in_wan(text).map_err(|expected| fail(column, expected))).transpose()
     };
     let count = |column: usize| -> Result<Option<Decimal>, CellError> {
-        text(column).map(|text| parse_integer(text).map_err(|expected| fail(column, expected))).transpose()
+        text(column).map(|text| parse_count(text).map_err(|expected| fail(column, expected))).transpose()
     };
     let label = |column: usize, labels: &[&str]| -> Result<Option<usize>, CellError> {
         text(column)
@@ -653,11 +653,12 @@ impl PlainNumber {
     }
 }
 
-fn parse_integer(text: &str) -> Result<Decimal, String> {
+/// The policy declares accidents and penalties as `count`: whole, never negative.
+fn parse_count(text: &str) -> Result<Decimal, String> {
     match parse_number(text) {
-        Ok(number) if number.fract().is_zero() => Ok(number),
-        Ok(_) | Err(NumberProblem::NotANumber) => Err(INTEGER_EXPECTED.to_string()),
-        Err(NumberProblem::TooLarge) => Err(format!("{INTEGER_EXPECTED}{TOO_LARGE}")),
+        Ok(number) if number.fract().is_zero() && (number.is_zero() || number.is_sign_positive()) => Ok(number),
+        Ok(_) | Err(NumberProblem::NotANumber) => Err(COUNT_EXPECTED.to_string()),
+        Err(NumberProblem::TooLarge) => Err(format!("{COUNT_EXPECTED}{TOO_LARGE}")),
     }
 }
 

@@ -508,7 +508,8 @@ impl Checker {
             },
             TypeExprKind::Named(name) => match name.as_str() {
                 "bool" => Type::Bool,
-                "integer" => Type::Integer,
+                // A count is an integer in every expression; only reading data tells them apart.
+                "integer" | "count" => Type::Integer,
                 "decimal" => Type::Decimal,
                 "percent" => Type::Percent,
                 "date" => Type::Date,
@@ -517,13 +518,14 @@ impl Checker {
                 _ => match self.symbols.get(name) {
                     Some((Symbol::Enum(index), _)) => Type::Enum(*index),
                     _ => {
-                        let builtins = ["bool", "integer", "decimal", "money", "percent", "date", "duration", "text"];
+                        let builtins =
+                            ["bool", "integer", "count", "decimal", "money", "percent", "date", "duration", "text"];
                         let enums: Vec<&str> =
                             self.model.enums.iter().map(|definition| definition.name.as_str()).collect();
                         let suggestion = closest(name, builtins.iter().copied().chain(enums.iter().copied()));
                         let help = match suggestion {
                             Some(suggestion) => format!("did you mean `{suggestion}`?"),
-                            None => "types are bool, integer, decimal, money, percent, date, duration, text, `list of T`, or the name of an enum".into(),
+                            None => "types are bool, integer, count, decimal, money, percent, date, duration, text, `list of T`, or the name of an enum".into(),
                         };
                         self.error(
                             Diagnostic::error(
@@ -589,6 +591,7 @@ impl Checker {
                     fields.push(Field {
                         name: field.name.text.clone(),
                         field_type,
+                        count: matches!(&field.field_type.kind, TypeExprKind::Named(name) if name == "count"),
                         column: field.column.text.clone(),
                         unit,
                         optional: field.optional,

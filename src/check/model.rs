@@ -66,6 +66,8 @@ pub struct EnumDefinition {
 pub struct Field {
     pub name: String,
     pub field_type: Type,
+    /// Declared `count`: an integer that a data cell may not give as negative.
+    pub count: bool,
     pub column: String,
     /// The unit the column is written in, for money.
     pub unit: Option<MoneyUnit>,

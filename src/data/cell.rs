@@ -20,6 +20,7 @@ pub fn parse_cell(raw: &str, kind: &ColumnKind) -> Result<Value, String> {
     match kind {
         ColumnKind::Bool => parse_bool(text).map(Value::Bool).ok_or_else(|| BOOL_EXPECTED.to_string()),
         ColumnKind::Integer => parse_integer(text).map(Value::Number),
+        ColumnKind::Count => parse_count(text).map(Value::Number),
         ColumnKind::Decimal => {
             parse_number(text).map(Value::Number).map_err(|problem| problem.describe(DECIMAL_EXPECTED))
         }
@@ -35,6 +36,7 @@ pub fn parse_cell(raw: &str, kind: &ColumnKind) -> Result<Value, String> {
 
 const BOOL_EXPECTED: &str = "是 or 否 (also true/false, Y/N, yes/no, 1/0)";
 const INTEGER_EXPECTED: &str = "a whole number such as 12 or 1,200";
+const COUNT_EXPECTED: &str = "a count: a whole number, 0 or more, such as 0, 3 or 1,200";
 const DECIMAL_EXPECTED: &str = "a number such as 1.25 or 1,250.5";
 const PERCENT_EXPECTED: &str = "a percentage such as 50% or 12.5%";
 const DATE_FORMS: &str = "YYYY-MM-DD, YYYY/MM/DD or YYYY年M月D日";
@@ -134,6 +136,14 @@ fn parse_integer(text: &str) -> Result<Decimal, String> {
     let number = parse_number(text).map_err(|problem| problem.describe(INTEGER_EXPECTED))?;
     if !number.fract().is_zero() {
         return Err(INTEGER_EXPECTED.to_string());
+    }
+    Ok(number.normalize())
+}
+
+fn parse_count(text: &str) -> Result<Decimal, String> {
+    let number = parse_number(text).map_err(|problem| problem.describe(COUNT_EXPECTED))?;
+    if !number.fract().is_zero() || (number.is_sign_negative() && !number.is_zero()) {
+        return Err(COUNT_EXPECTED.to_string());
     }
     Ok(number.normalize())
 }

@@ -12,14 +12,16 @@
 //! file unreadable is a [`DataError`].
 
 mod cell;
+mod keys;
 mod record;
 mod stream;
 mod table;
 mod workbook;
 
 pub use cell::parse_cell;
+pub use keys::KeyRegister;
 pub use record::{bind, header_matches, read_record, read_records, Binding};
-pub use stream::RowStream;
+pub use stream::{BlankRows, RowStream};
 pub use table::read_table;
 
 use crate::value::Value;
@@ -32,6 +34,8 @@ use std::path::Path;
 pub enum ColumnKind {
     Bool,
     Integer,
+    /// A whole number, 0 or more: how many accidents, penalties, patents.
+    Count,
     Decimal,
     /// An amount written in the column's unit; the value is in 元.
     Money {

@@ -11,6 +11,8 @@ use std::cell::Cell;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 /// How much of the file is looked at to choose its encoding and separator.
 const SNIFF_BYTES: usize = 1 << 20;
@@ -22,19 +24,67 @@ const JSON_HEADER_LINES: usize = 1_000;
 pub struct RowStream {
     pub headers: Vec<String>,
     rows: Box<dyn Iterator<Item = RawRow>>,
+    blank: BlankRows,
+}
+
+/// The rows a stream skipped because every cell was empty (`,,,,` as spreadsheets leave them
+/// behind): they name no record, so nothing is written for them, but they are counted, so that
+/// rows read = decided + rejected + blank and no row disappears unaccounted.
+#[derive(Debug, Clone, Default)]
+pub struct BlankRows(Arc<BlankCount>);
+
+/// Shared with the thread that writes, since another one may read.
+#[derive(Debug, Default)]
+struct BlankCount {
+    count: AtomicUsize,
+    /// The first blank row's number; 0 for none (spreadsheet rows start at 1).
+    first: AtomicUsize,
+}
+
+impl BlankRows {
+    fn note(&self, row: usize) {
+        self.0.count.fetch_add(1, Ordering::Relaxed);
+        let _ = self.0.first.compare_exchange(0, row, Ordering::Relaxed, Ordering::Relaxed);
+    }
+
+    /// How many rows were blank.
+    pub fn count(&self) -> usize {
+        self.0.count.load(Ordering::Relaxed)
+    }
+
+    /// The spreadsheet number of the first blank row.
+    pub fn first(&self) -> Option<usize> {
+        Some(self.0.first.load(Ordering::Relaxed)).filter(|row| *row > 0)
+    }
 }
 
 impl Iterator for RowStream {
     type Item = RawRow;
 
     fn next(&mut self) -> Option<RawRow> {
-        self.rows.next()
+        loop {
+            let raw = self.rows.next()?;
+            if raw.cells.as_ref().is_ok_and(|cells| cells.iter().all(Option::is_none)) {
+                self.blank.note(raw.row);
+                continue;
+            }
+            return Some(raw);
+        }
     }
 }
 
 impl RowStream {
+    fn new(headers: Vec<String>, rows: Box<dyn Iterator<Item = RawRow>>) -> RowStream {
+        RowStream { headers, rows, blank: BlankRows::default() }
+    }
+
+    /// The blank rows skipped so far (a handle: it keeps counting as the stream is read).
+    pub fn blank_rows(&self) -> BlankRows {
+        self.blank.clone()
+    }
+
     /// Opens a stream over `reader`. Rows whose cells are all blank are skipped, as
-    /// [`super::read_table`] does: spreadsheets leave them behind and they name no record.
+    /// [`super::read_table`] does, and counted ([`RowStream::blank_rows`]).
     pub fn open(reader: impl Read + 'static, format: InputFormat) -> Result<RowStream, DataError> {
         RowStream::open_sheet(reader, format, None)
     }
@@ -54,7 +104,7 @@ impl RowStream {
                 .read_to_end(&mut bytes)
                 .map_err(|error| DataError::Malformed(format!("it cannot be read ({error})")))?;
             let (headers, rows) = super::workbook::open(bytes, sheet)?;
-            return Ok(RowStream { headers, rows: Box::new(rows) });
+            return Ok(RowStream::new(headers, Box::new(rows)));
         }
         let encoding = encoding_of(start)?;
         let decoded = decoded(encoding, input);
@@ -262,7 +312,7 @@ fn csv_rows(mut input: Box<dyn BufRead>) -> Result<RowStream, DataError> {
     if rows.held.is_none() && rows.progress.inside_quotes.get() {
         return Err(DataError::Malformed("a quote \" in the header row is never closed".to_string()));
     }
-    Ok(RowStream { headers, rows: Box::new(rows) })
+    Ok(RowStream::new(headers, Box::new(rows)))
 }
 
 struct CsvRows {
@@ -281,50 +331,49 @@ struct CsvRows {
 }
 
 impl CsvRows {
-    /// The next row that is not blank, or `None` at the end.
+    /// The next row, or `None` at the end.
     fn read_one(&mut self) -> Option<RawRow> {
-        loop {
-            if self.finished {
+        if self.finished {
+            return None;
+        }
+        self.fallback_row = self.fallback_row.saturating_add(1);
+        match self.reader.read_record(&mut self.record) {
+            Ok(false) => {
+                self.finished = true;
                 return None;
             }
-            self.fallback_row = self.fallback_row.saturating_add(1);
-            match self.reader.read_record(&mut self.record) {
-                Ok(false) => {
-                    self.finished = true;
-                    return None;
-                }
-                Err(error) => {
-                    let row = self.fallback_row;
-                    let problem = format!("a row that can be split into cells ({error})");
-                    return Some(RawRow { row, cells: Err(row_problem(row, None, problem)) });
-                }
-                Ok(true) => {}
+            Err(error) => {
+                let row = self.fallback_row;
+                let problem = format!("a row that can be split into cells ({error})");
+                return Some(RawRow { row, cells: Err(row_problem(row, None, problem)) });
             }
-            // Where the row's text began, counted back from where it ended: the csv reader
-            // reports its start before the blank lines it skipped, and counts a line only when
-            // it reads past the line feed, which for `\r\n` happens at the next row.
-            let end = self.reader.position();
-            let end_line = usize::try_from(end.line()).unwrap_or(usize::MAX);
-            let at_end_of_input = self.progress.ended.get() && end.byte() == self.progress.bytes.get();
-            let swallowed_by_quote = at_end_of_input && self.progress.inside_quotes.get();
-            let ended_with_line_feed =
-                end.byte().checked_sub(1).and_then(|last| self.progress.byte_at(last)) == Some(b'\n');
-            let counted_terminator = ended_with_line_feed && !swallowed_by_quote;
-            let breaks = line_breaks_in(&self.record);
-            let content_line = end_line.saturating_sub(usize::from(counted_terminator)).saturating_sub(breaks);
-            let row = content_line.saturating_sub(self.line_breaks_before);
-            self.line_breaks_before = self.line_breaks_before.saturating_add(breaks);
-            self.fallback_row = row;
-            if self.record.iter().all(|cell| cell.trim().is_empty()) && !swallowed_by_quote {
-                continue;
-            }
-            let cells = if self.record.len() == self.headers {
-                Ok(self.record.iter().map(super::table::non_blank).collect())
-            } else {
-                Err(super::table::ragged_row(row, self.headers, self.record.len()))
-            };
-            return Some(RawRow { row, cells });
+            Ok(true) => {}
         }
+        // Where the row's text began, counted back from where it ended: the csv reader
+        // reports its start before the blank lines it skipped, and counts a line only when
+        // it reads past the line feed, which for `\r\n` happens at the next row.
+        let end = self.reader.position();
+        let end_line = usize::try_from(end.line()).unwrap_or(usize::MAX);
+        let at_end_of_input = self.progress.ended.get() && end.byte() == self.progress.bytes.get();
+        let swallowed_by_quote = at_end_of_input && self.progress.inside_quotes.get();
+        let ended_with_line_feed =
+            end.byte().checked_sub(1).and_then(|last| self.progress.byte_at(last)) == Some(b'\n');
+        let counted_terminator = ended_with_line_feed && !swallowed_by_quote;
+        let breaks = line_breaks_in(&self.record);
+        let content_line = end_line.saturating_sub(usize::from(counted_terminator)).saturating_sub(breaks);
+        let row = content_line.saturating_sub(self.line_breaks_before);
+        self.line_breaks_before = self.line_breaks_before.saturating_add(breaks);
+        self.fallback_row = row;
+        let blank = self.record.iter().all(|cell| cell.trim().is_empty()) && !swallowed_by_quote;
+        let cells = if blank {
+            // Counted and dropped by the stream, whatever its number of separators.
+            Ok(vec![None; self.headers])
+        } else if self.record.len() == self.headers {
+            Ok(self.record.iter().map(super::table::non_blank).collect())
+        } else {
+            Err(super::table::ragged_row(row, self.headers, self.record.len()))
+        };
+        Some(RawRow { row, cells })
     }
 }
 
@@ -366,7 +415,7 @@ fn json_rows(mut input: Box<dyn BufRead>) -> Result<RowStream, DataError> {
             .read_to_string(&mut text)
             .map_err(|error| DataError::Malformed(format!("it cannot be read ({error})")))?;
         let table = super::table::read_json(&text)?;
-        return Ok(RowStream { headers: table.headers, rows: Box::new(table.rows.into_iter()) });
+        return Ok(RowStream::new(table.headers, Box::new(table.rows.into_iter())));
     }
     let mut lines = JsonLines { input, row: 0 };
     let mut ahead = Vec::new();
@@ -386,14 +435,11 @@ fn json_rows(mut input: Box<dyn BufRead>) -> Result<RowStream, DataError> {
     let positions: HashMap<String, usize> =
         headers.iter().enumerate().map(|(position, header)| (header.clone(), position)).collect();
     let count = headers.len();
-    let rows = ahead.into_iter().chain(lines).filter_map(move |(row, object)| {
+    let rows = ahead.into_iter().chain(lines).map(move |(row, object)| {
         let cells = object.map(|object| super::table::json_cells(&object, &positions, count));
-        match &cells {
-            Ok(cells) if cells.iter().all(Option::is_none) => None,
-            _ => Some(RawRow { row, cells }),
-        }
+        RawRow { row, cells }
     });
-    Ok(RowStream { headers, rows: Box::new(rows) })
+    Ok(RowStream::new(headers, Box::new(rows)))
 }
 
 /// The objects of a JSON Lines input with their line numbers; blank lines are skipped.

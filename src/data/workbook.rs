@@ -88,10 +88,8 @@ fn read_sheet(
                     header = names.ok();
                 }
                 Some(names) => {
-                    if let Some(raw) = raw_row(row, &values, names.len()) {
-                        if rows.send(raw).is_err() {
-                            return;
-                        }
+                    if rows.send(raw_row(row, &values, names.len())).is_err() {
+                        return;
                     }
                 }
             }
@@ -121,19 +119,19 @@ fn spread(values: &[(u32, String)]) -> Vec<Option<String>> {
     cells
 }
 
-/// A data row with its spreadsheet number; `None` when every cell is blank.
-fn raw_row(row: u32, values: &[(u32, String)], columns: usize) -> Option<RawRow> {
+/// A data row with its spreadsheet number (a blank one is counted and dropped by the stream).
+fn raw_row(row: u32, values: &[(u32, String)], columns: usize) -> RawRow {
     let row = row as usize + 1;
     let mut cells = spread(values);
     if cells.iter().all(Option::is_none) {
-        return None;
+        return RawRow { row, cells: Ok(vec![None; columns]) };
     }
     if cells.len() > columns && cells.iter().skip(columns).any(Option::is_some) {
         let found = cells.len();
-        return Some(RawRow { row, cells: Err(super::table::ragged_row(row, columns, found)) });
+        return RawRow { row, cells: Err(super::table::ragged_row(row, columns, found)) };
     }
     cells.resize(columns, None);
-    Some(RawRow { row, cells: Ok(cells) })
+    RawRow { row, cells: Ok(cells) }
 }
 
 /// A cell as the text a CSV export would hold; `None` when empty.

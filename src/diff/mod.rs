@@ -511,7 +511,8 @@ fn location_of(version: &Version, span: crate::syntax::Span) -> Location {
 
 /// What a field means for the data: its type, column, unit and blank rule.
 fn field_text(model: &Model, field: &Field) -> String {
-    let mut text = format!("{}: {} from \"{}\"", field.name, model.type_name(&field.field_type), field.column);
+    let type_name = if field.count { "count".to_string() } else { model.type_name(&field.field_type) };
+    let mut text = format!("{}: {type_name} from \"{}\"", field.name, field.column);
     if let Some(unit) = field.unit {
         text.push_str(&format!(" in {}", unit.symbol()));
     }
