@@ -7,8 +7,7 @@
 //! messages are `lsp-types`; both are synchronous, so the server is one loop on one thread. The
 //! loop, [`serve`], is the only part that talks to the client: everything it answers comes from
 //! a [`Document`], plain data made from the text (parse, check, index the names) whose methods
-//! are pure functions of a position. Like the command line, this module and `cli` are the only
-//! ones doing I/O.
+//! are pure functions of a position. Besides `cli`, this loop is the only code doing I/O.
 
 mod hover;
 mod position;
