@@ -99,6 +99,9 @@ enum Command {
         #[arg(short = 'o', long)]
         output: Option<PathBuf>,
     },
+    /// Run the language server (LSP over standard input and output) for editors: diagnostics as
+    /// you type, hover, go to definition, find references.
+    Lsp,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -200,6 +203,8 @@ pub fn run(arguments: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write, c
         Command::Diff { old, new, data, run, format, output } => {
             diff_files(&old, &new, data.as_deref(), &run, format, output.as_deref(), out, err, colour)
         }
+        // The protocol owns standard input and output, not the streams given here.
+        Command::Lsp => crate::lsp::run_stdio().map(|()| 0).map_err(Failure),
     };
     match result {
         Ok(code) => code,
@@ -245,9 +250,7 @@ fn load(path: &Path) -> Result<Loaded, Failure> {
             (source, vec![diagnostic])
         }
     };
-    let (file, syntax_diagnostics) = syntax::parse(&source);
-    diagnostics.extend(syntax_diagnostics);
-    let checked = check::check(&file);
+    let (_, checked) = check::check_source(&source);
     diagnostics.extend(checked.diagnostics);
     Ok(Loaded { path: display, source, model: checked.model, diagnostics })
 }

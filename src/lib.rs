@@ -4,7 +4,8 @@
 //! [`syntax`] (text → AST with spans) → [`check`] (names, types, diagnostics) →
 //! [`compile`] (slot-indexed program) → [`eval`] (decisions, awards and the trace that explains
 //! them) → [`explain`] and the output formats in [`output`]. Data files are read by [`data`].
-//! All I/O lives in [`cli`] and `src/main.rs`; every other module is pure.
+//! All I/O lives in [`cli`], the language server's loop in [`lsp`] and `src/main.rs`; every other
+//! module is pure.
 
 // Invariant: no panics on user input (see ARCHITECTURE.md).
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
@@ -18,6 +19,7 @@ pub mod diff;
 pub mod eval;
 pub mod explain;
 pub mod inverse;
+pub mod lsp;
 pub mod output;
 pub mod plan;
 pub mod syntax;

@@ -7,6 +7,9 @@ fn main() {
     // Colour only when both streams are a terminal: `explain` writes its coloured tree to
     // standard output, and an explanation redirected to a file must not carry escape codes.
     let colour = std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
-    let code = policy::cli::run(arguments, &mut std::io::stdout().lock(), &mut std::io::stderr().lock(), colour);
+    // The streams are not locked for the whole run: `policy lsp` writes standard output from the
+    // language server's writer thread. `eval` writes through its own buffer and the other commands
+    // write whole texts, so locking per write costs nothing.
+    let code = policy::cli::run(arguments, &mut std::io::stdout(), &mut std::io::stderr(), colour);
     std::process::exit(code);
 }

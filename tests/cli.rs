@@ -221,3 +221,27 @@ fn check_exit_codes_and_json_diagnostics() {
     assert_eq!(first["severity"], "error");
     assert!(first["help"].as_str().unwrap().contains("did you mean `id`"));
 }
+
+/// `check --format json`, the diagnostics tools read: every field, with the line and column
+/// 1-based (the column in characters) and the span in byte offsets. The mistakes follow Chinese
+/// text on their lines, so column and span tell apart.
+#[test]
+fn check_json_format() {
+    let files = ["tests/diagnostics/wrong-entity.policy", "tests/diagnostics/unknown-label.policy"];
+    let (code, out, _) = policy(&["check", files[0], files[1], "--format", "json"]);
+    assert_eq!(code, 1);
+    let diagnostics: Json = serde_json::from_str(&out).unwrap();
+    let mut after_chinese = 0;
+    for diagnostic in diagnostics.as_array().unwrap() {
+        let source = std::fs::read_to_string(diagnostic["file"].as_str().unwrap()).unwrap();
+        let before = &source[..diagnostic["span"]["start"].as_u64().unwrap() as usize];
+        let line_start = before.rfind('\n').map_or(0, |at| at + 1);
+        assert_eq!(diagnostic["line"], before.matches('\n').count() + 1);
+        assert_eq!(diagnostic["column"], before[line_start..].chars().count() + 1);
+        if before[line_start..].chars().count() != before.len() - line_start {
+            after_chinese += 1;
+        }
+    }
+    assert!(after_chinese > 0, "no diagnostic after Chinese text on its line: {diagnostics:#}");
+    insta::assert_snapshot!(serde_json::to_string_pretty(&diagnostics).unwrap());
+}

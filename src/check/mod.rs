@@ -28,6 +28,15 @@ impl Checked {
     }
 }
 
+/// Parses and checks a policy's text: the parsed file, and the model with every diagnostic, the
+/// parser's first, as `policy check` and the language server report them.
+pub fn check_source(source: &str) -> (PolicyFile, Checked) {
+    let (file, mut diagnostics) = crate::syntax::parse(source);
+    let checked = check(&file);
+    diagnostics.extend(checked.diagnostics);
+    (file, Checked { model: checked.model, diagnostics })
+}
+
 pub fn check(file: &PolicyFile) -> Checked {
     let mut checker = Checker::default();
     checker.declare_unparsed(file);
