@@ -10,6 +10,7 @@ mod parser;
 
 pub use ast::*;
 pub use parser::parse_expression;
+pub(crate) use parser::{unescape, unexpected};
 
 use crate::diagnostic::Diagnostic;
 
@@ -142,8 +143,9 @@ fn unparsed_declaration(chunk: &str, start: usize) -> Unparsed {
 }
 
 /// Byte ranges of the declarations: each starts at a line beginning in the first column with
-/// anything but a comment or blank, and runs to the next such line.
-fn declaration_chunks(source: &str) -> Vec<(usize, usize)> {
+/// anything but a comment or blank, and runs to the next such line. Test files (`.test`) are
+/// laid out the same way.
+pub(crate) fn declaration_chunks(source: &str) -> Vec<(usize, usize)> {
     let mut starts = Vec::new();
     let mut offset = 0;
     for line in source.split_inclusive('\n') {
