@@ -20,4 +20,5 @@ pub mod explain;
 pub mod inverse;
 pub mod output;
 pub mod syntax;
+pub mod testing;
 pub mod value;
