@@ -141,8 +141,7 @@ pub fn parse(source: &str) -> (TestFile, Vec<Diagnostic>) {
             Ok(Declaration::Case(case)) => file.cases.push(case),
             Err(diagnostic) => {
                 diagnostics.push(diagnostic);
-                let mut words =
-                    chunk.lines().filter(|line| !line.trim_start().starts_with('#')).flat_map(str::split_whitespace);
+                let mut words = first_words(chunk);
                 if words.next() == Some("record") {
                     file.unparsed_records.extend(words.next().map(str::to_string));
                 }
@@ -150,6 +149,11 @@ pub fn parse(source: &str) -> (TestFile, Vec<Diagnostic>) {
         }
     }
     (file, diagnostics)
+}
+
+/// The words of a declaration's text, comments left out: its keyword first.
+fn first_words(text: &str) -> impl Iterator<Item = &str> {
+    text.lines().filter(|line| !line.trim_start().starts_with('#')).flat_map(str::split_whitespace)
 }
 
 #[derive(pest_derive::Parser)]
@@ -168,10 +172,15 @@ type Built<T> = Result<T, Diagnostic>;
 fn parse_declaration(text: &str, offset: usize) -> Built<Declaration> {
     let pairs = TestParser::parse(Rule::test_declaration_alone, text).map_err(|error| {
         let diagnostic = unexpected(&error, text, offset, describe);
-        let help = if diagnostic.primary_span().start == offset {
-            "a declaration starts in the first column with `case`, `record` or `policy`; its clauses are indented"
-        } else {
-            "a case has the clauses for, as of, set, given (cells `\"column\" = \"text\"`) and expect (`name = yes`, `award pays 20万元`, …); text is quoted; `#` starts a comment"
+        let help = match first_words(text).next() {
+            _ if diagnostic.primary_span().start == offset => {
+                "a declaration starts in the first column with `case`, `record` or `policy`; its clauses are indented"
+            }
+            Some("record") => "a record is a name and its cells, one a line: `\"column\" = \"text\"`",
+            Some("policy") => {
+                "the `policy` line names the tested policy (`policy \"FILE\"`) and may give `as of` and `set` for every case"
+            }
+            _ => "a case has the clauses for, as of, set, given (cells `\"column\" = \"text\"`) and expect (`name = yes`, `award pays 20万元`, …); text is quoted; `#` starts a comment",
         };
         Diagnostic { code: "test::syntax", ..diagnostic }.with_help(help)
     })?;

@@ -151,8 +151,17 @@ pub fn junit(files: &[FileReport]) -> String {
                 out.push_str(&format!("{opening}/>\n"));
                 continue;
             }
-            let count = case.mismatches.len();
-            let message = format!("{count} expectation{} failed", plural(count));
+            // The message is what a CI server shows first: the first expectation that failed.
+            let message = match case.mismatches.as_slice() {
+                [] => String::new(),
+                [first, rest @ ..] => {
+                    let more = match rest.len() {
+                        0 => String::new(),
+                        count => format!(" (and {count} more)"),
+                    };
+                    format!("{}: expected {}, actual {}{more}", first.subject, first.expected, first.actual)
+                }
+            };
             out.push_str(&format!("{opening}>\n"));
             out.push_str(&format!(
                 "      <failure message=\"{}\" type=\"expectation\">{}</failure>\n",

@@ -92,32 +92,35 @@ impl<'a> Resolver<'a> {
     fn clauses(&mut self, case: &'a parse::Case) -> Clauses<'a> {
         let mut clauses = Clauses::default();
         let header = self.file.header.iter().flat_map(|header| header.clauses.iter());
-        let mut from_case: Vec<&'static str> = Vec::new();
+        // Seen so far in the header and in the case: each may give a clause once, but `set`.
+        let (mut seen_in_header, mut seen_in_case): (Vec<&str>, Vec<&str>) = (Vec::new(), Vec::new());
         for (in_case, clause) in
             header.map(|clause| (false, clause)).chain(case.clauses.iter().map(|clause| (true, clause)))
         {
             let CaseClause { kind, keyword } = clause;
-            let name = match kind {
-                ClauseKind::For(_) => "for",
-                ClauseKind::AsOf(_) => "as of",
-                ClauseKind::Set { .. } => "set",
-                ClauseKind::Given { .. } => "given",
-                ClauseKind::Expect(_) => "expect",
+            let (name, help) = match kind {
+                ClauseKind::For(_) => ("for", "a case is about one record of one entity: keep one `for`"),
+                ClauseKind::AsOf(_) => ("as of", "keep one `as of`; a case for another date is another case"),
+                ClauseKind::Set { .. } => ("set", ""),
+                ClauseKind::Given { .. } => ("given", "list every cell under one `given`"),
+                ClauseKind::Expect(_) => ("expect", "list every expectation under one `expect`"),
             };
-            if in_case && name != "set" {
-                if from_case.contains(&name) {
+            let seen_here = if in_case { &mut seen_in_case } else { &mut seen_in_header };
+            if name != "set" {
+                if seen_here.contains(&name) {
+                    let whose = if in_case { "this case" } else { "the `policy` line" };
                     self.error(
                         Diagnostic::error(
                             "test::duplicate-clause",
-                            format!("this case has two `{name}` clauses"),
+                            format!("{whose} has two `{name}` clauses"),
                             *keyword,
                             "second one",
                         )
-                        .with_help(format!("write all of the case's `{name}` lines under one `{name}`")),
+                        .with_help(help),
                     );
                     continue;
                 }
-                from_case.push(name);
+                seen_here.push(name);
             }
             match kind {
                 ClauseKind::For(entity) => clauses.entity = Some(entity),
