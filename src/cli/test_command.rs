@@ -28,15 +28,6 @@ pub(super) struct TestRequest<'a> {
     pub lang: explain::Lang,
 }
 
-/// A policy read once for every test file that tests it, with the coverage of their cases.
-struct Tested {
-    key: PathBuf,
-    /// The policy's path as shown in reports.
-    shown: String,
-    loaded: Loaded,
-    coverage: Coverage,
-}
-
 pub(super) fn run_tests(
     request: &TestRequest,
     out: &mut dyn Write,
@@ -83,6 +74,16 @@ pub(super) fn run_tests(
         err.write_all(coverage.trim_start().as_bytes())?;
     }
     Ok(totals.exit_code())
+}
+
+/// A policy read once for every test file that tests it, with the coverage of their cases.
+struct Tested {
+    /// The policy file's canonical path: one file named two ways is read once.
+    identity: PathBuf,
+    /// The policy's path as shown in reports.
+    shown: String,
+    loaded: Loaded,
+    coverage: Coverage,
 }
 
 /// Reads one test file and its policy, resolves its cases and runs them. Diagnostics are
@@ -133,13 +134,13 @@ fn run_file(
         fail(&[(&diagnostics, &shown, &source)], summary)?;
         return Ok(report);
     }
-    let key = std::fs::canonicalize(&policy_path).unwrap_or_else(|_| policy_path.clone());
-    let index = match policies.iter().position(|tested| tested.key == key) {
+    let identity = std::fs::canonicalize(&policy_path).unwrap_or_else(|_| policy_path.clone());
+    let index = match policies.iter().position(|tested| tested.identity == identity) {
         Some(index) => index,
         None => {
             let loaded = load(&policy_path)?;
             let coverage = Coverage::new(&loaded.model);
-            policies.push(Tested { key, shown: policy_shown, loaded, coverage });
+            policies.push(Tested { identity, shown: policy_shown, loaded, coverage });
             policies.len() - 1
         }
     };
@@ -222,7 +223,8 @@ fn find_test_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
     Ok(unique.into_iter().map(|(_, path)| path).collect())
 }
 
-/// Every `.test` file under `directory`, in name order.
+/// Every `.test` file under `directory`, in name order; hidden directories, `target` and linked
+/// directories are left out.
 fn walk(directory: &Path, found: &mut Vec<PathBuf>) -> Result<(), Failure> {
     let entries = std::fs::read_dir(directory)
         .map_err(|error| Failure(format!("cannot read {}: {error}", directory.display())))?;
@@ -230,11 +232,13 @@ fn walk(directory: &Path, found: &mut Vec<PathBuf>) -> Result<(), Failure> {
     paths.sort();
     for path in paths {
         let name = path.file_name().and_then(|name| name.to_str()).unwrap_or("");
-        if path.is_dir() {
+        // A linked directory is not entered: a link to a parent would never end.
+        let directory = std::fs::symlink_metadata(&path).is_ok_and(|metadata| metadata.is_dir());
+        if directory {
             if !name.starts_with('.') && name != "target" {
                 walk(&path, found)?;
             }
-        } else if path.extension().is_some_and(|extension| extension == "test") {
+        } else if path.extension().is_some_and(|extension| extension == "test") && path.is_file() {
             found.push(path);
         }
     }

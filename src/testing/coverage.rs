@@ -6,7 +6,7 @@
 //! benefits need a yes and a no; awards need paid and not eligible; a no-stacking group needs a
 //! case where it superseded an award; a table needs every row to be the one that applied.
 
-use super::{Expect, Observation, Observed};
+use super::{plural, Expect, Observation, Observed};
 use crate::check::{ItemKind, Model};
 use crate::eval::AwardStatus;
 use crate::output::text_table;
@@ -20,6 +20,25 @@ pub struct Coverage {
     items: Vec<Counts>,
     /// Per no-stacking group: cases in which it superseded an award.
     groups: Vec<usize>,
+}
+
+/// The items a case checks, by item index: those it expects, and everything they are computed
+/// from. An award's outcome also depends on the awards it competes with under no stacking.
+pub fn checked_items(model: &Model, expectations: &[Expect]) -> Vec<bool> {
+    let mut checked = vec![false; model.items.len()];
+    let mut pending: Vec<usize> = expectations.iter().filter_map(Expect::item).collect();
+    while let Some(item) = pending.pop() {
+        match checked.get_mut(item) {
+            Some(flag) if !*flag => *flag = true,
+            _ => continue,
+        }
+        let Some(definition) = model.items.get(item) else { continue };
+        pending.extend(Model::item_dependencies(definition));
+        for group in model.groups.iter().filter(|group| group.awards.contains(&item)) {
+            pending.extend(group.awards.iter().copied());
+        }
+    }
+    checked
 }
 
 #[derive(Debug, Clone, Default)]
@@ -173,31 +192,4 @@ impl Coverage {
         }
         out
     }
-}
-
-fn plural(count: usize) -> &'static str {
-    if count == 1 {
-        ""
-    } else {
-        "s"
-    }
-}
-
-/// The items a case checks, by item index: those it expects, and everything they are computed
-/// from. An award's outcome also depends on the awards it competes with under no stacking.
-pub fn checked_items(model: &Model, expectations: &[Expect]) -> Vec<bool> {
-    let mut checked = vec![false; model.items.len()];
-    let mut pending: Vec<usize> = expectations.iter().filter_map(Expect::item).collect();
-    while let Some(item) = pending.pop() {
-        match checked.get_mut(item) {
-            Some(flag) if !*flag => *flag = true,
-            _ => continue,
-        }
-        let Some(definition) = model.items.get(item) else { continue };
-        pending.extend(Model::item_dependencies(definition));
-        for group in model.groups.iter().filter(|group| group.awards.contains(&item)) {
-            pending.extend(group.awards.iter().copied());
-        }
-    }
-    checked
 }

@@ -143,3 +143,12 @@ pub struct FileErrors {
     /// The diagnostics as `policy check` renders them, without colour.
     pub rendered: String,
 }
+
+/// The plural ending of a count's noun: `1 case`, `2 cases`.
+fn plural(count: usize) -> &'static str {
+    if count == 1 {
+        ""
+    } else {
+        "s"
+    }
+}

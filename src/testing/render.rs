@@ -1,7 +1,7 @@
 //! The results of `policy test` for people (✓/✗ per case, expected and actual side by side,
 //! the explanation of a failure) and as JUnit XML for CI servers.
 
-use super::{CaseReport, FileReport};
+use super::{plural, CaseReport, FileReport};
 use crate::output::text_table;
 
 /// Passed, failed and not-run counts over a run.
@@ -59,14 +59,6 @@ impl Totals {
     }
 }
 
-fn plural(count: usize) -> &'static str {
-    if count == 1 {
-        ""
-    } else {
-        "s"
-    }
-}
-
 /// One file's results: its name and policy, a line per case, the details of each failure.
 pub fn file_text(file: &FileReport, colour: bool) -> String {
     let paint =
@@ -101,11 +93,6 @@ pub fn failure_text(case: &CaseReport) -> String {
         out.push_str(&indent(explanation, "  "));
     }
     out
-}
-
-/// Every line of `text` after `prefix`; blank lines stay blank.
-fn indent(text: &str, prefix: &str) -> String {
-    text.lines().map(|line| if line.is_empty() { "\n".to_string() } else { format!("{prefix}{line}\n") }).collect()
 }
 
 /// A JUnit XML document: a `testsuite` per test file, a `testcase` per case, a `failure` with
@@ -193,4 +180,9 @@ fn xml(text: &str) -> String {
     let cleaned: String =
         text.chars().map(|character| if allowed(character) { character } else { '\u{FFFD}' }).collect();
     crate::explain::escape(&cleaned)
+}
+
+/// Every line of `text` after `prefix`; blank lines stay blank.
+fn indent(text: &str, prefix: &str) -> String {
+    text.lines().map(|line| if line.is_empty() { "\n".to_string() } else { format!("{prefix}{line}\n") }).collect()
 }

@@ -51,12 +51,11 @@ pub fn run_case(model: &Model, source: &str, case: &Case, explaining: Explaining
     };
     let mut failed_items = Vec::new();
     for expectation in &case.expectations {
-        let actual = actual_text(model, &program, &outcome, expectation);
         if !holds(&program, &outcome, expectation) {
             report.mismatches.push(Mismatch {
                 subject: subject(model, expectation),
                 expected: expected_text(model, expectation),
-                actual,
+                actual: actual_text(model, &program, &outcome, expectation),
             });
             failed_items.extend(expectation.item());
         }
