@@ -6,7 +6,7 @@
 //! parse is a diagnostic.
 
 use crate::diagnostic::Diagnostic;
-use crate::syntax::{declaration_chunks, unescape, unexpected, Name, Span, Text};
+use crate::syntax::{declaration_chunks, only_comments, unescape, unexpected, Name, Span, Text};
 use chrono::NaiveDate;
 use pest::iterators::Pair;
 use pest::Parser as _;
@@ -103,19 +103,17 @@ pub enum Expected {
     Superseded(Option<Name>),
 }
 
-/// The declarations that parsed, and one diagnostic for each that did not.
+/// The declarations that parsed, and one diagnostic for each that did not (and one for a file
+/// without a case).
 pub fn parse(source: &str) -> (TestFile, Vec<Diagnostic>) {
     let mut file = TestFile::default();
     let mut diagnostics = Vec::new();
-    let only_comments = source.lines().all(|line| {
-        let line = line.trim_start_matches('\u{FEFF}').trim();
-        line.is_empty() || line.starts_with('#')
-    });
-    if only_comments {
-        diagnostics.push(
-            Diagnostic::error("test::empty-file", "the test file has no case", Span::new(0, 0), "nothing here")
-                .with_help("write a case: `case \"…\"`, then `given` cells and `expect` outcomes (docs/testing.md)"),
-        );
+    let no_case = || {
+        Diagnostic::error("test::empty-file", "the test file has no case", Span::new(0, 0), "nothing here")
+            .with_help("write a case: `case \"…\"`, then `given` cells and `expect` outcomes (docs/testing.md)")
+    };
+    if only_comments(source) {
+        diagnostics.push(no_case());
         return (file, diagnostics);
     }
     for (start, end) in declaration_chunks(source) {
@@ -147,6 +145,9 @@ pub fn parse(source: &str) -> (TestFile, Vec<Diagnostic>) {
                 }
             }
         }
+    }
+    if file.cases.is_empty() && diagnostics.is_empty() {
+        diagnostics.push(no_case());
     }
     (file, diagnostics)
 }

@@ -54,36 +54,33 @@ impl<'a> Resolver<'a> {
         self.diagnostics.push(diagnostic);
     }
 
+    /// Two cases, or two records, of one name.
     fn check_names(&mut self) {
-        for (index, case) in self.file.cases.iter().enumerate() {
-            let earlier = self.file.cases.get(..index).unwrap_or_default();
-            if let Some(first) = earlier.iter().find(|other| other.name.text == case.name.text) {
-                self.error(
-                    Diagnostic::error(
-                        "test::duplicate-case",
-                        format!("two cases are called \"{}\"", case.name.text),
-                        case.name.span,
-                        "second case of this name",
-                    )
-                    .with_label(first.name.span, "first here")
-                    .with_help("give every case a name of its own: reports name the case that failed"),
-                );
-            }
+        let cases = self.file.cases.iter().map(|case| (case.name.text.as_str(), case.name.span));
+        for (name, span, first) in repeated(cases) {
+            self.error(
+                Diagnostic::error(
+                    "test::duplicate-case",
+                    format!("two cases are called \"{name}\""),
+                    span,
+                    "second case of this name",
+                )
+                .with_label(first, "first here")
+                .with_help("give every case a name of its own: reports name the case that failed"),
+            );
         }
-        for (index, record) in self.file.records.iter().enumerate() {
-            let earlier = self.file.records.get(..index).unwrap_or_default();
-            if let Some(first) = earlier.iter().find(|other| other.name.text == record.name.text) {
-                self.error(
-                    Diagnostic::error(
-                        "test::duplicate-record",
-                        format!("two records are called `{}`", record.name.text),
-                        record.name.span,
-                        "second record of this name",
-                    )
-                    .with_label(first.name.span, "first here")
-                    .with_help("rename one of them"),
-                );
-            }
+        let records = self.file.records.iter().map(|record| (record.name.text.as_str(), record.name.span));
+        for (name, span, first) in repeated(records) {
+            self.error(
+                Diagnostic::error(
+                    "test::duplicate-record",
+                    format!("two records are called `{name}`"),
+                    span,
+                    "second record of this name",
+                )
+                .with_label(first, "first here")
+                .with_help("rename one of them"),
+            );
         }
     }
 
@@ -613,4 +610,17 @@ impl<'a> Resolver<'a> {
         );
         None
     }
+}
+
+/// Each name that was seen before, with its span and the span of its first occurrence.
+fn repeated<'n>(names: impl Iterator<Item = (&'n str, Span)>) -> Vec<(&'n str, Span, Span)> {
+    let mut first: Vec<(&str, Span)> = Vec::new();
+    let mut repeats = Vec::new();
+    for (name, span) in names {
+        match first.iter().find(|(seen, _)| *seen == name) {
+            Some((_, earlier)) => repeats.push((name, span, *earlier)),
+            None => first.push((name, span)),
+        }
+    }
+    repeats
 }
