@@ -13,6 +13,8 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+mod test_command;
+
 #[derive(Parser, Debug)]
 #[command(name = "policy", version, about = "Check, evaluate and explain subsidy and eligibility policies")]
 struct Cli {
@@ -102,6 +104,24 @@ enum Command {
     /// Run the language server (LSP over standard input and output) for editors: diagnostics as
     /// you type, hover, go to definition, find references.
     Lsp,
+    /// Run the test cases written next to policies (.test files, see docs/testing.md). Exit 0
+    /// when every case passes, 1 when one fails, 2 when a test or policy file has errors.
+    Test {
+        /// .test files, .policy files (their sibling .test file) or directories (searched
+        /// recursively); by default the current directory.
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: test_command::TestFormat,
+        /// Write the results to this file instead of standard output.
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
+        /// After the results, show which outcomes of each policy the passing cases exercised.
+        #[arg(long)]
+        coverage: bool,
+        /// The language of the explanations of failed cases.
+        #[arg(long, value_enum, default_value = "zh")]
+        lang: explain::Lang,
+    },
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -160,8 +180,8 @@ pub fn run(arguments: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write, c
             return code;
         }
     };
-    // diff(1) keeps 1 for "they differ": its failures exit with 2.
-    let failure_code = if matches!(cli.command, Command::Diff { .. }) { 2 } else { 1 };
+    // diff(1) keeps 1 for "they differ", and a test run 1 for a failed case: their failures exit with 2.
+    let failure_code = if matches!(cli.command, Command::Diff { .. } | Command::Test { .. }) { 2 } else { 1 };
     let result = match cli.command {
         Command::Check { files, format } => check_files(&files, format, out, err, colour),
         Command::Eval {
@@ -205,6 +225,11 @@ pub fn run(arguments: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write, c
         }
         // The protocol owns standard input and output, not the streams given here.
         Command::Lsp => crate::lsp::run_stdio().map(|()| 0).map_err(Failure),
+        Command::Test { paths, format, output, coverage, lang } => {
+            let request =
+                test_command::TestRequest { paths: &paths, format, output: output.as_deref(), coverage, lang };
+            test_command::run_tests(&request, out, err, colour)
+        }
     };
     match result {
         Ok(code) => code,
@@ -233,26 +258,32 @@ struct Loaded {
 }
 
 fn load(path: &Path) -> Result<Loaded, Failure> {
-    let bytes = std::fs::read(path).map_err(|error| Failure(format!("cannot read {}: {error}", path.display())))?;
     let display = path.display().to_string();
-    let (source, mut diagnostics) = match String::from_utf8(bytes) {
+    let (source, mut diagnostics) = read_text(path, "policy")?;
+    let (_, checked) = check::check_source(&source);
+    diagnostics.extend(checked.diagnostics);
+    Ok(Loaded { path: display, source, model: checked.model, diagnostics })
+}
+
+/// A policy or test file (`kind`) as text. Bytes that are not UTF-8 are read as U+FFFD, with a
+/// `syntax::encoding` diagnostic at the first.
+fn read_text(path: &Path, kind: &str) -> Result<(String, Vec<Diagnostic>), Failure> {
+    let bytes = std::fs::read(path).map_err(|error| Failure(format!("cannot read {}: {error}", path.display())))?;
+    Ok(match String::from_utf8(bytes) {
         Ok(source) => (source, Vec::new()),
         Err(error) => {
             let valid = error.utf8_error().valid_up_to();
             let source = String::from_utf8_lossy(error.as_bytes()).into_owned();
             let diagnostic = Diagnostic::error(
                 "syntax::encoding",
-                "the policy file is not UTF-8 text",
+                format!("the {kind} file is not UTF-8 text"),
                 syntax::Span::new(valid, valid + 1),
                 "invalid byte here",
             )
             .with_help("save the file as UTF-8 (policies are text; data files may be GBK, policies may not)");
             (source, vec![diagnostic])
         }
-    };
-    let (_, checked) = check::check_source(&source);
-    diagnostics.extend(checked.diagnostics);
-    Ok(Loaded { path: display, source, model: checked.model, diagnostics })
+    })
 }
 
 fn check_files(
@@ -325,19 +356,8 @@ fn settings(loaded: &Loaded, run: &RunOptions) -> Result<Settings, Failure> {
             .map_err(|_| Failure(format!("--as-of {text} is not a date; write YYYY-MM-DD, e.g. 2024-06-30")))?,
         None => chrono::Local::now().date_naive(),
     };
-    if let Some((from, to)) = loaded.model.header.window {
-        if as_of < from || to.is_some_and(|to| as_of > to) {
-            let window = match to {
-                Some(to) => format!("from {from} to {to} (both included)"),
-                None => format!("from {from}"),
-            };
-            return Err(Failure(format!(
-                "the policy is not in force on {as_of}: {} is in force {window}{}; give an evaluation date inside the window with --as-of",
-                loaded.model.header.title,
-                loaded.model.header.provenance.citation.as_ref().map(|citation| format!(" [{citation}]")).unwrap_or_default()
-            )));
-        }
-    }
+    compile::check_in_force(&loaded.model, as_of)
+        .map_err(|message| Failure(format!("{message}; give an evaluation date inside the window with --as-of")))?;
     let mut overrides = Vec::new();
     for assignment in &run.set {
         let parsed = compile::parse_override(&loaded.model, assignment).map_err(|diagnostic| {
@@ -421,20 +441,7 @@ fn prepare(
 }
 
 fn eval_error_text(model: &Model, error: &EvalError) -> String {
-    match error {
-        EvalError::MissingParameter { parameter, .. } => {
-            let definition = model.parameters.get(*parameter);
-            let name = definition.map(|definition| definition.name.as_str()).unwrap_or("?");
-            let citation = definition
-                .and_then(|definition| definition.provenance.citation.clone())
-                .map(|citation| format!(" [{citation}]"))
-                .unwrap_or_default();
-            format!("the parameter `{name}`{citation} has no value in the policy and this record needs it; give it with --set {name}=VALUE")
-        }
-        EvalError::Overflow { .. } => {
-            "an amount on this record is beyond the exact decimal range (overflow)".to_string()
-        }
-    }
+    error.message(model)
 }
 
 /// How `eval` writes what it decides.

@@ -350,6 +350,25 @@ fn dependency_order(model: &Model, entity: usize) -> Vec<usize> {
     order
 }
 
+/// Refuses an evaluation date outside the policy's window (both days included); the message
+/// names the window and its citation.
+pub fn check_in_force(model: &Model, as_of: NaiveDate) -> Result<(), String> {
+    let Some((from, to)) = model.header.window else { return Ok(()) };
+    if as_of >= from && to.is_none_or(|to| as_of <= to) {
+        return Ok(());
+    }
+    let window = match to {
+        Some(to) => format!("from {from} to {to} (both included)"),
+        None => format!("from {from}"),
+    };
+    let citation = model.header.provenance.citation.as_ref().map(|citation| format!(" [{citation}]"));
+    Err(format!(
+        "the policy is not in force on {as_of}: {} is in force {window}{}",
+        model.header.title,
+        citation.unwrap_or_default()
+    ))
+}
+
 /// Checks `--set NAME=VALUE` against the model: the name must be a parameter and the value a
 /// literal of its type, written as in a policy file (`1000万元`, `30%`, `["A", "B"]`).
 pub fn parse_override(model: &Model, assignment: &str) -> Result<(usize, Value), Diagnostic> {

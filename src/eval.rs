@@ -29,6 +29,26 @@ pub enum EvalError {
     Overflow { span: Span },
 }
 
+impl EvalError {
+    /// The error in words, naming the parameter (with its citation) and how to give it.
+    pub fn message(&self, model: &crate::check::Model) -> String {
+        match self {
+            EvalError::MissingParameter { parameter, .. } => {
+                let definition = model.parameters.get(*parameter);
+                let name = definition.map(|definition| definition.name.as_str()).unwrap_or("?");
+                let citation = definition
+                    .and_then(|definition| definition.provenance.citation.clone())
+                    .map(|citation| format!(" [{citation}]"))
+                    .unwrap_or_default();
+                format!("the parameter `{name}`{citation} has no value in the policy and this record needs it; give it with --set {name}=VALUE")
+            }
+            EvalError::Overflow { .. } => {
+                "an amount on this record is beyond the exact decimal range (overflow)".to_string()
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AwardStatus {
     Paid(Decimal),

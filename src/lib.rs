@@ -23,4 +23,5 @@ pub mod lsp;
 pub mod output;
 pub mod plan;
 pub mod syntax;
+pub mod testing;
 pub mod value;

@@ -10,6 +10,7 @@ mod parser;
 
 pub use ast::*;
 pub use parser::parse_expression;
+pub(crate) use parser::{unescape, unexpected};
 
 use crate::diagnostic::Diagnostic;
 
@@ -17,11 +18,7 @@ use crate::diagnostic::Diagnostic;
 pub fn parse(source: &str) -> (PolicyFile, Vec<Diagnostic>) {
     let mut file = PolicyFile::default();
     let mut diagnostics = Vec::new();
-    let only_comments = source.lines().all(|line| {
-        let line = line.trim_start_matches('\u{FEFF}').trim();
-        line.is_empty() || line.starts_with('#')
-    });
-    if only_comments {
+    if only_comments(source) {
         diagnostics.push(
             Diagnostic::error("syntax::empty-file", "the policy file is empty", Span::new(0, 0), "nothing here")
                 .with_help("start with a `policy \"title\"` declaration, then entities, parameters, rules and awards"),
@@ -141,9 +138,18 @@ fn unparsed_declaration(chunk: &str, start: usize) -> Unparsed {
     Unparsed { keyword, name, span: Span::new(start, start + chunk.trim_end().len()) }
 }
 
+/// Whether the text holds nothing but blank lines and comments (the file is empty).
+pub(crate) fn only_comments(source: &str) -> bool {
+    source.lines().all(|line| {
+        let line = line.trim_start_matches('\u{FEFF}').trim();
+        line.is_empty() || line.starts_with('#')
+    })
+}
+
 /// Byte ranges of the declarations: each starts at a line beginning in the first column with
-/// anything but a comment or blank, and runs to the next such line.
-fn declaration_chunks(source: &str) -> Vec<(usize, usize)> {
+/// anything but a comment or blank, and runs to the next such line. Test files (`.test`) are
+/// laid out the same way.
+pub(crate) fn declaration_chunks(source: &str) -> Vec<(usize, usize)> {
     let mut starts = Vec::new();
     let mut offset = 0;
     for line in source.split_inclusive('\n') {

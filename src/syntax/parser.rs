@@ -47,6 +47,32 @@ fn internal(offset: usize, what: &str) -> Diagnostic {
 }
 
 fn syntax_error(error: &pest::error::Error<Rule>, text: &str, offset: usize) -> Diagnostic {
+    let diagnostic = unexpected(error, text, offset, describe);
+    let position = diagnostic.primary_span().start.saturating_sub(offset);
+    let found = text.get(position..).and_then(|rest| rest.split_whitespace().next()).unwrap_or("");
+    let opened = text.matches(['(', '[']).count();
+    let closed = text.matches([')', ']']).count();
+    let help = if opened > closed {
+        "a `(` or `[` is not closed: add the `)` or `]` where the list ends"
+    } else if found.starts_with('=') && text.get(..position).is_some_and(|before| before.ends_with('=')) {
+        "compare with a single `=`: `registered_in = \"日照市\"`"
+    } else if position == 0 {
+        "a declaration starts in the first column with one of: policy, enum, entity, parameter, rule, decision, award, benefit, table, value, no stacking; its clauses are indented"
+    } else {
+        "clauses are indented under their declaration; text is quoted (\"…\"); names use letters, digits and _; `#` starts a comment"
+    };
+    diagnostic.with_help(help)
+}
+
+/// A pest failure in `text` (which starts at byte `offset` of its file) as a
+/// `syntax::unexpected` diagnostic without help: what was found, and what the grammar wanted in
+/// a reader's words (`describe`). Shared by every grammar read with pest (policies, tests).
+pub(crate) fn unexpected<R: pest::RuleType>(
+    error: &pest::error::Error<R>,
+    text: &str,
+    offset: usize,
+    describe: fn(R) -> &'static str,
+) -> Diagnostic {
     let position = match error.location {
         pest::error::InputLocation::Pos(position) => position,
         pest::error::InputLocation::Span((start, _)) => start,
@@ -74,24 +100,12 @@ fn syntax_error(error: &pest::error::Error<Rule>, text: &str, offset: usize) -> 
     } else {
         (format!("syntax error: expected {expected_text}"), format!("unexpected `{}`", truncate(found)))
     };
-    let opened = text.matches(['(', '[']).count();
-    let closed = text.matches([')', ']']).count();
-    let help = if opened > closed {
-        "a `(` or `[` is not closed: add the `)` or `]` where the list ends"
-    } else if found.starts_with('=') && text.get(..position).is_some_and(|before| before.ends_with('=')) {
-        "compare with a single `=`: `registered_in = \"日照市\"`"
-    } else if position == 0 {
-        "a declaration starts in the first column with one of: policy, enum, entity, parameter, rule, decision, award, benefit, table, value, no stacking; its clauses are indented"
-    } else {
-        "clauses are indented under their declaration; text is quoted (\"…\"); names use letters, digits and _; `#` starts a comment"
-    };
     Diagnostic::error(
         "syntax::unexpected",
         message,
         Span::new(offset + position, offset + found_end.max(position)),
         label,
     )
-    .with_help(help)
 }
 
 fn truncate(text: &str) -> String {
@@ -608,7 +622,8 @@ fn trim_trailing_comments(text: &str) -> &str {
     rest
 }
 
-fn unescape(raw: &str) -> String {
+/// The text of a quoted string as written between its quotes: `\"`, `\\` and `\n` resolved.
+pub(crate) fn unescape(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     let mut chars = raw.chars();
     while let Some(character) = chars.next() {
