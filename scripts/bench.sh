@@ -35,6 +35,8 @@ while [ $# -gt 0 ]; do
 done
 
 target="${CARGO_TARGET_DIR:-target}"
+# Absolute: the peers' benchmark runs from its own crate's directory.
+target="$(mkdir -p "$target" && cd "$target" && pwd)"
 data="$target/bench-data"
 mkdir -p "$data"
 policy_file=policies/rizhao-2022.policy

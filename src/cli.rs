@@ -640,21 +640,15 @@ impl Deciding<'_> {
         let decided = match self.options.format {
             EvalFormat::Jsonl => {
                 let line = output::decision_line(model, self.program, key, &outcome);
-                match explaining.map(|explaining| explaining.explain(key, &record.values, &outcome)) {
+                match explaining {
                     None => Decided::Line(line),
-                    Some(Err(error)) => {
-                        return rejected(record.key.clone(), record.row, eval_error_text(model, &error))
-                    }
-                    // Written straight after the decision's fields, into the same buffer: going
-                    // through a JSON value tree would cost more than building the explanation.
-                    Some(Ok(explanation)) => {
+                    // Written straight after the decision's fields, into the same buffer.
+                    Some(explaining) => {
                         let mut bytes = line.into_bytes();
-                        // Explanations are kilobytes: grow once rather than doubling five times.
-                        bytes.reserve(8 << 10);
                         bytes.pop();
                         bytes.extend_from_slice(b",\"explanation\":");
-                        if serde_json::to_writer(&mut bytes, &explanation).is_err() {
-                            bytes.extend_from_slice(b"null");
+                        if let Err(error) = explaining.write_deciding(key, &record.values, &outcome, &mut bytes) {
+                            return rejected(record.key.clone(), record.row, eval_error_text(model, &error));
                         }
                         bytes.push(b'}');
                         Decided::Bytes(bytes)

@@ -13,6 +13,7 @@
 //!
 //! The JSON form of [`Explanation`] is a stable schema, documented in `docs/explain-json.md`.
 
+mod deciding;
 mod html;
 mod text;
 mod whatif;
@@ -569,6 +570,21 @@ impl<'a> Explainer<'a, '_> {
     }
 
     fn item_node(&self, item: usize, outcome: &Outcome) -> Result<Node<'a>, EvalError> {
+        let mut node = self.item_head(item, outcome)?;
+        let condition = match self.step(item) {
+            Some(StepKind::Condition(code)) => Some(code),
+            Some(StepKind::Award { condition, .. }) => condition.as_ref(),
+            _ => None,
+        };
+        if let Some(condition) = condition {
+            self.push_condition(condition, &mut node.children)?;
+        }
+        Ok(node)
+    }
+
+    /// An item's node without its condition: outcome, and for an award its amount, how it was
+    /// computed, the inputs of the computation and what superseded it.
+    fn item_head(&self, item: usize, outcome: &Outcome) -> Result<Node<'a>, EvalError> {
         let lang = self.lang;
         let Some(definition) = self.model.items.get(item) else {
             return Ok(self.node(NodeKind::Rule, None, None, Verdict::Unknown));
@@ -581,70 +597,62 @@ impl<'a> Explainer<'a, '_> {
         };
         let verdict = Verdict::of_value(outcome.slot(self.program, item));
         let mut node = self.node(kind, Some(&definition.provenance), Some(&definition.name), verdict);
-        match self.step(item) {
-            Some(StepKind::Condition(code)) => self.push_condition(code, &mut node.children)?,
-            Some(StepKind::Award { condition, up_to, amount: amount_code, cap: cap_code }) => {
-                if let Some(condition) = condition {
-                    self.push_condition(condition, &mut node.children)?;
-                }
-                if let Some(result) = outcome.awards.iter().find(|award| award.item == item) {
-                    if let Some(amount) = result.amount {
-                        let mut computation = self.computation(amount_code, amount);
-                        if *up_to {
-                            computation.push_str(lang.at_the_maximum());
-                        }
-                        if let Some(cap) = result.cap {
-                            let cap_text = match cap_code {
-                                Some(cap_code) => self.computation(cap_code, cap),
-                                None => money_text(cap),
-                            };
-                            computation.push_str(&if cap < amount {
-                                lang.capped_at(&cap_text)
-                            } else {
-                                lang.within_cap(&cap_text)
-                            });
-                        }
-                        if let Some(citation) = &definition.provenance.citation {
-                            computation.push_str(&format!(" [{citation}]"));
-                        }
-                        node.details.push(lang.amount(&computation));
-                        let mut reads = Vec::new();
-                        self.collect_reads(amount_code, &mut reads);
-                        if let Some(cap_code) = cap_code {
-                            self.collect_reads(cap_code, &mut reads);
-                        }
-                        node.reads = reads;
+        if let Some(StepKind::Award { up_to, amount: amount_code, cap: cap_code, .. }) = self.step(item) {
+            if let Some(result) = outcome.awards.iter().find(|award| award.item == item) {
+                if let Some(amount) = result.amount {
+                    let mut computation = self.computation(amount_code, amount);
+                    if *up_to {
+                        computation.push_str(lang.at_the_maximum());
                     }
-                    (node.outcome, node.text) = match &result.status {
-                        AwardStatus::Paid(amount) => {
-                            node.amount = Some(yuan_string(*amount));
-                            (Verdict::Paid, Cow::Owned(lang.paid(&money_text(*amount))))
-                        }
-                        AwardStatus::NotEligible => {
-                            (Verdict::NotEligible, Cow::Borrowed(lang.verdict(Verdict::NotEligible)))
-                        }
-                        AwardStatus::Unknown => (Verdict::Unknown, Cow::Borrowed(lang.unknown_not_paid())),
-                        AwardStatus::NothingToPay => {
-                            (Verdict::NothingToPay, Cow::Borrowed(lang.verdict(Verdict::NothingToPay)))
-                        }
-                        AwardStatus::Superseded { amount, by, group } => {
-                            let winner =
-                                self.model.items.get(*by).map(|winner| winner.name.clone()).unwrap_or_default();
-                            if let Some(group) = self.model.groups.get(*group) {
-                                node.details.push(lang.superseded_by(
-                                    &winner,
-                                    &group.name,
-                                    group.provenance.citation.as_deref().unwrap_or_default(),
-                                    group.provenance.quote.as_deref().unwrap_or_default(),
-                                ));
-                            }
-                            node.amount = Some(yuan_string(*amount));
-                            (Verdict::Superseded, Cow::Owned(lang.superseded(&money_text(*amount))))
-                        }
-                    };
+                    if let Some(cap) = result.cap {
+                        let cap_text = match cap_code {
+                            Some(cap_code) => self.computation(cap_code, cap),
+                            None => money_text(cap),
+                        };
+                        computation.push_str(&if cap < amount {
+                            lang.capped_at(&cap_text)
+                        } else {
+                            lang.within_cap(&cap_text)
+                        });
+                    }
+                    if let Some(citation) = &definition.provenance.citation {
+                        computation.push_str(&format!(" [{citation}]"));
+                    }
+                    node.details.push(lang.amount(&computation));
+                    let mut reads = Vec::new();
+                    self.collect_reads(amount_code, &mut reads);
+                    if let Some(cap_code) = cap_code {
+                        self.collect_reads(cap_code, &mut reads);
+                    }
+                    node.reads = reads;
                 }
+                (node.outcome, node.text) = match &result.status {
+                    AwardStatus::Paid(amount) => {
+                        node.amount = Some(yuan_string(*amount));
+                        (Verdict::Paid, Cow::Owned(lang.paid(&money_text(*amount))))
+                    }
+                    AwardStatus::NotEligible => {
+                        (Verdict::NotEligible, Cow::Borrowed(lang.verdict(Verdict::NotEligible)))
+                    }
+                    AwardStatus::Unknown => (Verdict::Unknown, Cow::Borrowed(lang.unknown_not_paid())),
+                    AwardStatus::NothingToPay => {
+                        (Verdict::NothingToPay, Cow::Borrowed(lang.verdict(Verdict::NothingToPay)))
+                    }
+                    AwardStatus::Superseded { amount, by, group } => {
+                        let winner = self.model.items.get(*by).map(|winner| winner.name.clone()).unwrap_or_default();
+                        if let Some(group) = self.model.groups.get(*group) {
+                            node.details.push(lang.superseded_by(
+                                &winner,
+                                &group.name,
+                                group.provenance.citation.as_deref().unwrap_or_default(),
+                                group.provenance.quote.as_deref().unwrap_or_default(),
+                            ));
+                        }
+                        node.amount = Some(yuan_string(*amount));
+                        (Verdict::Superseded, Cow::Owned(lang.superseded(&money_text(*amount))))
+                    }
+                };
             }
-            _ => {}
         }
         Ok(node)
     }
@@ -665,18 +673,32 @@ impl<'a> Explainer<'a, '_> {
     /// The leaf conditions under `code` whose outcome decides its `value`: the failing parts of
     /// an `all of` that fails, the passing part of an `any of` that holds, through rules.
     fn deciding_leaves(&self, code: &'a Code, verdict: Verdict, found: &mut Vec<Node<'a>>) -> Result<(), EvalError> {
+        let mut leaves = Vec::new();
+        self.deciding_leaf_codes(code, verdict, &mut leaves)?;
+        found.extend(leaves.into_iter().map(|(leaf, verdict)| self.leaf(leaf, verdict)));
+        Ok(())
+    }
+
+    /// [`Explainer::deciding_leaves`] as the leaves' code and outcome, for building nodes or
+    /// writing them straight out (`deciding.rs`).
+    fn deciding_leaf_codes(
+        &self,
+        code: &'a Code,
+        verdict: Verdict,
+        found: &mut Vec<(&'a Code, Verdict)>,
+    ) -> Result<(), EvalError> {
         match &code.operation {
             Operation::Connective { parts, .. } => {
                 for part in parts {
                     let part_verdict = Verdict::of_value(&*evaluate_borrowed(part, self.record, self.slots)?);
                     if part_verdict == verdict {
-                        self.deciding_leaves(part, part_verdict, found)?;
+                        self.deciding_leaf_codes(part, part_verdict, found)?;
                     }
                 }
             }
             Operation::Not(inner) => {
                 let inner_verdict = Verdict::of_value(&*evaluate_borrowed(inner, self.record, self.slots)?);
-                self.deciding_leaves(inner, inner_verdict, found)?;
+                self.deciding_leaf_codes(inner, inner_verdict, found)?;
             }
             Operation::Slot(slot) => {
                 let inner = self.program.steps.get(*slot).and_then(|step| match &step.kind {
@@ -684,11 +706,11 @@ impl<'a> Explainer<'a, '_> {
                     _ => None,
                 });
                 match inner {
-                    Some(inner) => self.deciding_leaves(inner, verdict, found)?,
-                    None => found.push(self.leaf(code, verdict)),
+                    Some(inner) => self.deciding_leaf_codes(inner, verdict, found)?,
+                    None => found.push((code, verdict)),
                 }
             }
-            _ => found.push(self.leaf(code, verdict)),
+            _ => found.push((code, verdict)),
         }
         Ok(())
     }
@@ -950,22 +972,30 @@ impl<'a> Explainer<'a, '_> {
         let mut reads = Vec::new();
         self.collect_reads(code, &mut reads);
         node.reads = reads;
-        node.details.extend(self.elapsed(code));
+        (node.margin, node.details) = self.leaf_findings(code, verdict);
+        if self.detail == Detail::Full {
+            node.leaf = Some(self.leaves.borrow().len());
+            self.leaves.borrow_mut().push(code);
+        }
+        node
+    }
+
+    /// What a leaf condition says beyond its outcome: the margin of a comparison, and details
+    /// (the time elapsed for a date condition, the bounds of an unknown side).
+    fn leaf_findings(&self, code: &Code, verdict: Verdict) -> (Option<String>, Vec<String>) {
+        let mut details: Vec<String> = self.elapsed(code).into_iter().collect();
+        let mut margin = None;
         if let Operation::Compare { operator, left, right } = &code.operation {
             let sides = evaluate_borrowed(left, self.record, self.slots).and_then(|left_value| {
                 evaluate_borrowed(right, self.record, self.slots).map(|right_value| (left_value, right_value))
             });
             if let Ok(values) = sides {
                 let sides = Sides { left, right, values: (&values.0, &values.1) };
-                node.margin = self.margin(*operator, &sides, verdict);
-                node.details.extend(self.bounds_detail(*operator, &sides));
+                margin = self.margin(*operator, &sides, verdict);
+                details.extend(self.bounds_detail(*operator, &sides));
             }
         }
-        if self.detail == Detail::Full {
-            node.leaf = Some(self.leaves.borrow().len());
-            self.leaves.borrow_mut().push(code);
-        }
-        node
+        (margin, details)
     }
 
     /// The type of a compiled expression where it can be told from what it reads; numbers

@@ -1,0 +1,186 @@
+//! The deciding explanation (`eval --explain`) written straight into a JSON line.
+//!
+//! [`Explaining::explain`] with [`Detail::Deciding`] builds a tree of [`Node`]s that serde then
+//! writes; for a whole register that is most of the cost (a node is hundreds of bytes, and the
+//! leaves, their reads and the tree are allocated and freed for every record). This writes the
+//! same JSON, byte for byte, from the same pieces — the item's head ([`Explainer::item_head`]),
+//! the deciding leaves ([`Explainer::deciding_leaf_codes`]), each leaf's margin and details
+//! ([`Explainer::leaf_findings`]), the inputs read ([`Explainer::collect_reads`]) — without
+//! building the leaves. The node tree stays the definition: `tests/explain.rs` checks that both
+//! give the same bytes on every sample record.
+
+use super::{blank_columns, Detail, Explainer, Explaining, Node, Reading, Verdict, SCHEMA_VERSION};
+use crate::compile::StepKind;
+use crate::eval::{evaluate_borrowed, EvalError, Outcome};
+use crate::output::BLANK;
+use crate::value::Value;
+use serde::Serialize;
+use std::borrow::Cow;
+
+impl Explaining<'_> {
+    /// Appends the JSON of the deciding explanation of one decided record to `out`: what
+    /// `serde_json::to_writer` writes for [`Explaining::explain`] with [`Detail::Deciding`].
+    pub fn write_deciding(
+        &self,
+        key: Option<&str>,
+        record: &[Value],
+        outcome: &Outcome,
+        out: &mut Vec<u8>,
+    ) -> Result<(), EvalError> {
+        let (model, program) = (self.model, self.program);
+        let explainer = Explainer {
+            model,
+            program,
+            source: self.source,
+            record,
+            slots: &outcome.slots,
+            lang: self.lang,
+            detail: Detail::Deciding,
+            context: self,
+            leaves: Default::default(),
+        };
+        out.extend_from_slice(format!("{{\"schema\":{SCHEMA_VERSION},\"policy\":").as_bytes());
+        json(out, &model.header.title);
+        out.extend_from_slice(b",\"id\":");
+        json(out, &key);
+        out.extend_from_slice(b",\"entity\":");
+        json(out, model.entities.get(program.entity).map(|entity| entity.name.as_str()).unwrap_or_default());
+        out.extend_from_slice(format!(",\"as_of\":\"{}\",\"lang\":", program.as_of).as_bytes());
+        json(out, &self.lang);
+        out.extend_from_slice(b",\"nodes\":[");
+        let mut leaves = Vec::new();
+        let mut leaf_reads = Vec::new();
+        for (index, item) in program.decisions.iter().chain(&program.awards).chain(&program.benefits).enumerate() {
+            if index > 0 {
+                out.push(b',');
+            }
+            leaves.clear();
+            explainer.write_item(*item, outcome, &mut leaves, &mut leaf_reads, out)?;
+        }
+        out.extend_from_slice(b"]}");
+        Ok(())
+    }
+}
+
+impl<'a> Explainer<'a, '_> {
+    /// One item's node, as `Explaining::explain` makes it for a deciding explanation: the head,
+    /// the inputs of the head and of every deciding leaf (each column once), for an unknown the
+    /// blank columns first among the details, then the leaves and the values computed.
+    fn write_item(
+        &self,
+        item: usize,
+        outcome: &Outcome,
+        leaves: &mut Vec<(&'a crate::compile::Code, Verdict)>,
+        leaf_reads: &mut Vec<Reading<'a>>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), EvalError> {
+        let mut node = self.item_head(item, outcome)?;
+        let condition = match self.step(item) {
+            Some(StepKind::Condition(code)) => Some(code),
+            Some(StepKind::Award { condition, .. }) => condition.as_ref(),
+            _ => None,
+        };
+        if let Some(condition) = condition {
+            let verdict = Verdict::of_value(&*evaluate_borrowed(condition, self.record, self.slots)?);
+            self.deciding_leaf_codes(condition, verdict, leaves)?;
+        }
+        let computed = self.computed_values(item)?;
+        let unknown = node.outcome == Verdict::Unknown;
+        // Blank columns as `blank_columns` finds them in the tree: the head's reads, then each
+        // unknown leaf's, then the values computed.
+        let mut blanks = Vec::new();
+        let note_blanks = |reads: &[Reading], blanks: &mut Vec<String>| {
+            for read in reads {
+                if read.blank && read.value == BLANK && !blanks.iter().any(|blank| *blank == read.column) {
+                    blanks.push(read.column.to_string());
+                }
+            }
+        };
+        if unknown {
+            note_blanks(&node.reads, &mut blanks);
+        }
+        for (code, verdict) in leaves.iter() {
+            leaf_reads.clear();
+            self.collect_reads(code, leaf_reads);
+            if unknown && *verdict == Verdict::Unknown {
+                note_blanks(leaf_reads, &mut blanks);
+            }
+            for read in leaf_reads.drain(..) {
+                if !node.reads.iter().any(|existing| existing.column == read.column) {
+                    node.reads.push(read);
+                }
+            }
+        }
+        if unknown {
+            if let Some(computed) = &computed {
+                blank_columns(computed, &mut blanks);
+            }
+            if !blanks.is_empty() {
+                node.details.insert(0, self.lang.blank_columns(&blanks.join(self.lang.list_separator())));
+            }
+        }
+        node.text = Cow::Borrowed("");
+        write_head(&node, out);
+        if !leaves.is_empty() || computed.is_some() {
+            out.extend_from_slice(b",\"children\":[");
+            for (index, (code, verdict)) in leaves.iter().enumerate() {
+                if index > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(b"{\"kind\":\"condition\",\"source\":");
+                json(out, &self.snippet(code.span));
+                out.extend_from_slice(b",\"outcome\":");
+                json(out, verdict);
+                let (margin, details) = self.leaf_findings(code, *verdict);
+                if let Some(margin) = margin {
+                    out.extend_from_slice(b",\"margin\":");
+                    json(out, &margin);
+                }
+                if !details.is_empty() {
+                    out.extend_from_slice(b",\"details\":");
+                    json(out, &details);
+                }
+                out.push(b'}');
+            }
+            if let Some(computed) = computed {
+                if !leaves.is_empty() {
+                    out.push(b',');
+                }
+                json(out, &computed);
+            }
+            out.push(b']');
+        }
+        out.push(b'}');
+        Ok(())
+    }
+}
+
+/// The fields of an item's node up to its children, in the order of [`Node`], without the
+/// closing brace.
+fn write_head(node: &Node, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"{\"kind\":");
+    json(out, &node.kind);
+    if let Some(name) = &node.name {
+        out.extend_from_slice(b",\"name\":");
+        json(out, name);
+    }
+    out.extend_from_slice(b",\"outcome\":");
+    json(out, &node.outcome);
+    if let Some(amount) = &node.amount {
+        out.extend_from_slice(b",\"amount\":");
+        json(out, amount);
+    }
+    if !node.reads.is_empty() {
+        out.extend_from_slice(b",\"reads\":");
+        json(out, &node.reads);
+    }
+    if !node.details.is_empty() {
+        out.extend_from_slice(b",\"details\":");
+        json(out, &node.details);
+    }
+}
+
+fn json<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    // Writing into a vector fails only for values serde cannot represent, which these are not.
+    let _ = serde_json::to_writer(out, value);
+}
