@@ -11,7 +11,7 @@
 
 use super::{blank_columns, Detail, Explainer, Explaining, Node, Reading, Verdict, SCHEMA_VERSION};
 use crate::compile::StepKind;
-use crate::eval::{evaluate_borrowed, EvalError, Outcome};
+use crate::eval::{EvalError, Outcome};
 use crate::output::BLANK;
 use crate::value::Value;
 use serde::Serialize;
@@ -40,11 +40,11 @@ impl Explaining<'_> {
             leaves: Default::default(),
         };
         out.extend_from_slice(format!("{{\"schema\":{SCHEMA_VERSION},\"policy\":").as_bytes());
-        json(out, &model.header.title);
+        json_str(out, &model.header.title);
         out.extend_from_slice(b",\"id\":");
         json(out, &key);
         out.extend_from_slice(b",\"entity\":");
-        json(out, model.entities.get(program.entity).map(|entity| entity.name.as_str()).unwrap_or_default());
+        json_str(out, model.entities.get(program.entity).map(|entity| entity.name.as_str()).unwrap_or_default());
         out.extend_from_slice(format!(",\"as_of\":\"{}\",\"lang\":", program.as_of).as_bytes());
         json(out, &self.lang);
         out.extend_from_slice(b",\"nodes\":[");
@@ -81,7 +81,8 @@ impl<'a> Explainer<'a, '_> {
             _ => None,
         };
         if let Some(condition) = condition {
-            let verdict = Verdict::of_value(&*evaluate_borrowed(condition, self.record, self.slots)?);
+            // The step's slot holds its condition's value (an award's slot, whether it holds).
+            let verdict = Verdict::of_value(outcome.slot(self.program, item));
             self.deciding_leaf_codes(condition, verdict, leaves)?;
         }
         let computed = self.computed_values(item)?;
@@ -128,17 +129,17 @@ impl<'a> Explainer<'a, '_> {
                     out.push(b',');
                 }
                 out.extend_from_slice(b"{\"kind\":\"condition\",\"source\":");
-                json(out, &self.snippet(code.span));
+                json_str(out, &self.snippet(code.span));
                 out.extend_from_slice(b",\"outcome\":");
                 json(out, verdict);
                 let (margin, details) = self.leaf_findings(code, *verdict);
                 if let Some(margin) = margin {
                     out.extend_from_slice(b",\"margin\":");
-                    json(out, &margin);
+                    json_str(out, &margin);
                 }
                 if !details.is_empty() {
                     out.extend_from_slice(b",\"details\":");
-                    json(out, &details);
+                    json_strings(out, &details);
                 }
                 out.push(b'}');
             }
@@ -162,22 +163,60 @@ fn write_head(node: &Node, out: &mut Vec<u8>) {
     json(out, &node.kind);
     if let Some(name) = &node.name {
         out.extend_from_slice(b",\"name\":");
-        json(out, name);
+        json_str(out, name);
     }
     out.extend_from_slice(b",\"outcome\":");
     json(out, &node.outcome);
     if let Some(amount) = &node.amount {
         out.extend_from_slice(b",\"amount\":");
-        json(out, amount);
+        json_str(out, amount);
     }
     if !node.reads.is_empty() {
-        out.extend_from_slice(b",\"reads\":");
-        json(out, &node.reads);
+        out.extend_from_slice(b",\"reads\":[");
+        for (index, read) in node.reads.iter().enumerate() {
+            if index > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"{\"column\":");
+            json_str(out, &read.column);
+            out.extend_from_slice(b",\"value\":");
+            json_str(out, &read.value);
+            if read.blank {
+                out.extend_from_slice(b",\"blank\":true");
+            }
+            out.push(b'}');
+        }
+        out.push(b']');
     }
     if !node.details.is_empty() {
         out.extend_from_slice(b",\"details\":");
-        json(out, &node.details);
+        json_strings(out, &node.details);
     }
+}
+
+/// A JSON string. Most text needs no escaping (Chinese is written as it is): that is checked
+/// in one pass the compiler can vectorise and copied whole; anything else goes through serde.
+fn json_str(out: &mut Vec<u8>, text: &str) {
+    let needs_escaping =
+        text.bytes().fold(false, |found, byte| found | (byte < 0x20) | (byte == b'"') | (byte == b'\\'));
+    if needs_escaping {
+        json(out, text);
+    } else {
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+    }
+}
+
+fn json_strings(out: &mut Vec<u8>, texts: &[String]) {
+    out.push(b'[');
+    for (index, text) in texts.iter().enumerate() {
+        if index > 0 {
+            out.push(b',');
+        }
+        json_str(out, text);
+    }
+    out.push(b']');
 }
 
 fn json<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
