@@ -147,8 +147,9 @@ fn declaration_chunks(source: &str) -> Vec<(usize, usize)> {
     let mut starts = Vec::new();
     let mut offset = 0;
     for line in source.split_inclusive('\n') {
-        let starts_declaration =
-            line.chars().next().is_some_and(|first| !first.is_whitespace() && first != '#' && first != '\u{FEFF}');
+        // The byte-order mark some editors write before the first line is not indentation.
+        let code = if offset == 0 { line.trim_start_matches('\u{FEFF}') } else { line };
+        let starts_declaration = code.chars().next().is_some_and(|first| !first.is_whitespace() && first != '#');
         if starts_declaration {
             starts.push(offset);
         }
