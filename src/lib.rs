@@ -17,6 +17,7 @@ pub mod diagnostic;
 pub mod diff;
 pub mod eval;
 pub mod explain;
+pub mod fmt;
 pub mod inverse;
 pub mod output;
 pub mod syntax;

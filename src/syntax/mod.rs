@@ -10,6 +10,8 @@ mod parser;
 
 pub use ast::*;
 pub use parser::parse_expression;
+/// The parse tree itself, for `fmt`, which lays out every token as written.
+pub(crate) use parser::{PolicyParser, Rule};
 
 use crate::diagnostic::Diagnostic;
 
