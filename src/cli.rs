@@ -122,6 +122,17 @@ enum Command {
         #[arg(long, value_enum, default_value = "zh")]
         lang: explain::Lang,
     },
+    /// Rewrite policy files in the canonical layout (- for standard input to standard output).
+    ///
+    /// Every token and comment is kept; see docs/fmt.md. Exit 0 when done, 1 when --check found
+    /// a file to format, 2 on a syntax error (that file is left as it is).
+    Fmt {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Write nothing: show how each file would change, and exit 1 if one would.
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -180,8 +191,10 @@ pub fn run(arguments: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write, c
             return code;
         }
     };
-    // diff(1) keeps 1 for "they differ", and a test run 1 for a failed case: their failures exit with 2.
-    let failure_code = if matches!(cli.command, Command::Diff { .. } | Command::Test { .. }) { 2 } else { 1 };
+    // diff(1) keeps 1 for "they differ", a test run for a failed case and `fmt --check` for "not
+    // formatted": their failures exit with 2.
+    let failure_code =
+        if matches!(cli.command, Command::Diff { .. } | Command::Test { .. } | Command::Fmt { .. }) { 2 } else { 1 };
     let result = match cli.command {
         Command::Check { files, format } => check_files(&files, format, out, err, colour),
         Command::Eval {
@@ -230,6 +243,7 @@ pub fn run(arguments: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write, c
                 test_command::TestRequest { paths: &paths, format, output: output.as_deref(), coverage, lang };
             test_command::run_tests(&request, out, err, colour)
         }
+        Command::Fmt { files, check } => format_files(&files, check, out, err, colour),
     };
     match result {
         Ok(code) => code,
@@ -269,7 +283,17 @@ fn load(path: &Path) -> Result<Loaded, Failure> {
 /// `syntax::encoding` diagnostic at the first.
 fn read_text(path: &Path, kind: &str) -> Result<(String, Vec<Diagnostic>), Failure> {
     let bytes = std::fs::read(path).map_err(|error| Failure(format!("cannot read {}: {error}", path.display())))?;
-    Ok(match String::from_utf8(bytes) {
+    Ok(decode_text(bytes, kind))
+}
+
+/// A policy's text, and a diagnostic if it is not UTF-8 (then read with replacement
+/// characters, so that the rest can still be checked).
+fn decode_policy(bytes: Vec<u8>) -> (String, Vec<Diagnostic>) {
+    decode_text(bytes, "policy")
+}
+
+fn decode_text(bytes: Vec<u8>, kind: &str) -> (String, Vec<Diagnostic>) {
+    match String::from_utf8(bytes) {
         Ok(source) => (source, Vec::new()),
         Err(error) => {
             let valid = error.utf8_error().valid_up_to();
@@ -283,7 +307,7 @@ fn read_text(path: &Path, kind: &str) -> Result<(String, Vec<Diagnostic>), Failu
             .with_help("save the file as UTF-8 (policies are text; data files may be GBK, policies may not)");
             (source, vec![diagnostic])
         }
-    })
+    }
 }
 
 fn check_files(
@@ -1045,4 +1069,61 @@ fn diff_files(
         None => out.write_all(text.as_bytes())?,
     }
     Ok(i32::from(!changes.is_empty()))
+}
+
+/// `policy fmt`: each file in the canonical layout, rewritten only when that changes it; with
+/// `check`, the difference shown instead. Exit 2 if a file could not be read or formatted, else
+/// 1 if `check` found a file to format, else 0.
+fn format_files(
+    files: &[PathBuf],
+    check: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    colour: bool,
+) -> Result<i32, Failure> {
+    let mut failed = false;
+    let mut unformatted = false;
+    for path in files {
+        let standard_input = path.as_os_str() == "-";
+        let display = if standard_input { "<standard input>".to_string() } else { path.display().to_string() };
+        let bytes = if standard_input {
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes).map(|_| bytes)
+        } else {
+            std::fs::read(path)
+        };
+        let bytes = match bytes {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                writeln!(err, "error: cannot read {display}: {error}")?;
+                failed = true;
+                continue;
+            }
+        };
+        let (source, encoding) = decode_policy(bytes);
+        let formatted = if encoding.is_empty() { crate::fmt::format(&source) } else { Err(encoding) };
+        let formatted = match formatted {
+            Ok(formatted) => formatted,
+            Err(diagnostics) => {
+                write!(err, "{}", diagnostic::render(&diagnostics, &display, &source, colour))?;
+                writeln!(err, "{display}: not formatted (errors above)")?;
+                failed = true;
+                continue;
+            }
+        };
+        if check {
+            if formatted != source {
+                unformatted = true;
+                write!(out, "{}", crate::fmt::unified_diff(&display, &source, &formatted))?;
+            }
+        } else if standard_input {
+            out.write_all(formatted.as_bytes())?;
+        } else if formatted != source {
+            if let Err(error) = std::fs::write(path, formatted) {
+                writeln!(err, "error: cannot write {display}: {error}")?;
+                failed = true;
+            }
+        }
+    }
+    Ok(if failed { 2 } else { i32::from(unformatted) })
 }

@@ -18,6 +18,7 @@ pub mod diagnostic;
 pub mod diff;
 pub mod eval;
 pub mod explain;
+pub mod fmt;
 pub mod inverse;
 pub mod lsp;
 pub mod output;

@@ -244,7 +244,7 @@ fn definitions_lead_from_every_kind_of_use_to_the_declaration() {
         (RIZHAO, "size in [¦\"微型\"", "values ¦\"微型\", \"小型\""),
         (RIZHAO, "field size: ¦enterprise_size", "enum ¦enterprise_size"),
         (RIZHAO, "rule registered_in_rizhao for ¦enterprise", "entity ¦enterprise\n"),
-        (RIZHAO, "among ¦unicorn,", "award ¦unicorn for"),
+        (RIZHAO, "  among\n    ¦unicorn,", "award ¦unicorn for"),
         (RIZHAO, "key ¦district_name", "field ¦district_name: text"),
         (RIZHAO, "(\"特色产业集群\", ¦\"省级\")", "values \"国家级\", ¦\"省级\"\n"),
         (RIZHAO, "pays up to ¦carrier_award_amount", "table ¦carrier_award_amount for"),

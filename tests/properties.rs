@@ -1,6 +1,11 @@
 //! Properties over generated policies and records: a well-typed policy checks without errors,
-//! every generated record (blanks included) is decided and explained without an error, and a
-//! policy diffed with itself shows no change — also after its declarations are reordered.
+//! every generated record (blanks included) is decided and explained without an error, a
+//! policy diffed with itself shows no change — also after its declarations are reordered —, and
+//! `fmt` of a generated policy laid out badly, comments added, is idempotent and keeps the
+//! meaning and every comment.
+
+#[path = "common/meaning.rs"]
+mod meaning;
 
 use proptest::prelude::*;
 
@@ -89,6 +94,66 @@ fn generated_data() -> impl Strategy<Value = String> {
         }
         text
     })
+}
+
+/// `source` laid out badly, as `choices` say: each space between two tokens becomes more
+/// spaces, a tab, a line break, a comment and a line break, or nothing next to punctuation;
+/// clauses get other indentations; comments and blank lines are added between lines. Every
+/// comment is numbered, so that a comment moved past another shows.
+fn laid_out_badly(source: &str, choices: &[u8]) -> String {
+    let mut choices = choices.iter().copied().cycle();
+    let mut next = move || choices.next().unwrap_or(0);
+    let mut comments = 0;
+    let mut comment = |kind: &str| {
+        comments += 1;
+        format!("# {kind} {comments}")
+    };
+    let mut out = String::new();
+    for line in source.lines() {
+        match next() % 8 {
+            0 => out.push_str(&format!("   {}\n", comment("独立"))),
+            1 => out.push_str(&format!("{}\n", comment("顶格"))),
+            2 => out.push_str("\n\n"),
+            _ => {}
+        }
+        let code = line.trim_start();
+        if code.len() < line.len() {
+            out.push_str(["  ", "    ", "\t", " ", "\u{3000}  "][usize::from(next() % 5)]);
+        }
+        let characters: Vec<char> = code.chars().collect();
+        let mut in_text = false;
+        for (index, character) in characters.iter().copied().enumerate() {
+            let before = index.checked_sub(1).and_then(|before| characters.get(before)).copied().unwrap_or(' ');
+            let after = characters.get(index + 1).copied().unwrap_or(' ');
+            if character == '"' {
+                in_text = !in_text;
+            }
+            // Spaces inside a token: quoted text, `2 years`, `no stacking`.
+            let inside_token = in_text
+                || (before.is_ascii_digit() && after.is_alphabetic())
+                || (code[..code.char_indices().nth(index).map_or(0, |(offset, _)| offset)].ends_with("no")
+                    && code[code.char_indices().nth(index).map_or(0, |(offset, _)| offset)..].starts_with(" stacking"));
+            if character != ' ' || inside_token {
+                out.push(character);
+                continue;
+            }
+            let next_to_punctuation = ",([".contains(before) || ",)]".contains(after);
+            match next() % 10 {
+                0 => out.push_str("   "),
+                1 => out.push('\t'),
+                2 => out.push_str("\n      "),
+                3 => out.push_str(&format!(" {}\n    ", comment("行中"))),
+                4 => out.push_str("\n\n     "),
+                5 if next_to_punctuation => {}
+                _ => out.push(' '),
+            }
+        }
+        if next() % 4 == 0 {
+            out.push_str(&format!(" {}", comment("行尾")));
+        }
+        out.push('\n');
+    }
+    out
 }
 
 fn checked(source: &str) -> policy::check::Checked {
@@ -180,5 +245,21 @@ proptest! {
         let other = policy::diff::Version { path: "b", source: &reordered_source, model: &reordered_model };
         let changes = policy::diff::diff(&version, &other);
         prop_assert!(changes.is_empty(), "{:?}", changes);
+    }
+
+    #[test]
+    fn fmt_is_idempotent_and_keeps_the_meaning_and_the_comments(
+        declarations in generated_policy(),
+        choices in prop::collection::vec(any::<u8>(), 16..256),
+    ) {
+        let canonical = declarations.join("\n\n");
+        for source in [canonical.clone(), laid_out_badly(&canonical, &choices)] {
+            let once = policy::fmt::format(&source);
+            prop_assert!(once.is_ok(), "{:#?}\n{}", once, source);
+            let once = once.unwrap_or_default();
+            prop_assert_eq!(policy::fmt::format(&once), Ok(once.clone()), "not idempotent on\n{}", source);
+            prop_assert_eq!(meaning::comments(&source), meaning::comments(&once));
+            meaning::assert_same_meaning(&source, &source, &once);
+        }
     }
 }

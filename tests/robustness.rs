@@ -1,5 +1,6 @@
 //! Hostile policies: nesting and chains far beyond any real policy are a diagnostic, never a
-//! stack overflow; at the limits every command still works.
+//! stack overflow; at the limits every command still works. `fmt` gets the same inputs, and
+//! NUL bytes, an empty file, bytes that are not UTF-8 and a large file.
 
 mod common;
 
@@ -31,7 +32,54 @@ fn ten_thousand_levels_are_a_diagnostic() {
         let (exit, err) = check(&policy_with(&condition), &format!("{name}.policy"));
         assert_eq!(exit, 1, "{name}");
         assert!(err.contains(code), "{name}: {err}");
+        let (exit, err) = format_file(policy_with(&condition).as_bytes(), &format!("{name}-fmt.policy"));
+        assert_eq!(exit, 2, "{name}");
+        assert!(err.contains(code), "{name}: {err}");
     }
+}
+
+/// `policy fmt --check` of a file holding `bytes`: its exit code and what it wrote.
+fn format_file(bytes: &[u8], name: &str) -> (i32, String) {
+    let path = scratch(name);
+    std::fs::write(&path, bytes).unwrap();
+    let (code, out, err) = policy(&["fmt", "--check", path.to_str().unwrap()]);
+    (code, format!("{out}{err}"))
+}
+
+#[test]
+fn fmt_gives_a_diagnostic_for_what_it_cannot_read() {
+    let cases: [(&str, &[u8], &str); 5] = [
+        ("empty", b"", "syntax::empty-file"),
+        ("comments-only", b"# nothing but a comment\n", "syntax::empty-file"),
+        ("nul-in-code", b"policy \"\xe7\xa9\xba\"\n  cite \"\xe4\xb8\x80\"\0\n", "syntax::unexpected"),
+        ("only-nuls", b"\0\0\0", "syntax::unexpected"),
+        ("not-utf-8", b"policy \"\xff\xfe\"\n  cite \"\xe4\xb8\x80\"\n", "syntax::encoding"),
+    ];
+    for (name, bytes, code) in cases {
+        let (exit, err) = format_file(bytes, &format!("{name}.policy"));
+        assert_eq!(exit, 2, "{name}: {err}");
+        assert!(err.contains(code), "{name}: {err}");
+        assert_eq!(std::fs::read(scratch(&format!("{name}.policy"))).unwrap(), bytes, "{name}: the file was changed");
+    }
+    // NUL bytes where the grammar allows any character are kept as they are.
+    let source = "policy \"空\0\"\n  cite \"一\" # a NUL: \0\n";
+    assert_eq!(policy::fmt::format(source), Ok(source.to_string()));
+}
+
+#[test]
+fn fmt_reads_a_byte_order_mark_as_nothing() {
+    let source = std::fs::read_to_string("policies/innovative-sme.policy").unwrap();
+    let (exit, out) = check(&format!("\u{FEFF}{source}"), "bom.policy");
+    assert_eq!(exit, 0, "{out}");
+    assert_eq!(policy::fmt::format(&format!("\u{FEFF}{source}")), Ok(source));
+}
+
+#[test]
+fn fmt_formats_a_large_file() {
+    let one = std::fs::read_to_string("policies/rizhao-2022.policy").unwrap();
+    let source = vec![one.as_str(); 20].join("\n");
+    let formatted = policy::fmt::format(&source).unwrap();
+    assert_eq!(formatted, source, "the policy is formatted, so twenty copies of it are too");
 }
 
 /// At the limits (99 parentheses, 99 `not`s, 999 additions) the policy checks, and `eval`,
@@ -64,4 +112,10 @@ fn the_limits_still_work_end_to_end() {
         0
     );
     assert_eq!(run(&["diff", policy_path, policy_path, "--data", data_path, "--as-of", "2024-06-30"]).0, 0);
+    let formatted_path = scratch("limits-formatted.policy");
+    std::fs::copy(policy_path, &formatted_path).unwrap();
+    let formatted_path = formatted_path.to_str().unwrap();
+    assert_eq!(run(&["fmt", formatted_path]).0, 0);
+    assert_eq!(run(&["fmt", "--check", formatted_path]).0, 0);
+    assert_eq!(run(&["diff", policy_path, formatted_path]).0, 0);
 }

@@ -11,6 +11,8 @@ mod parser;
 pub use ast::*;
 pub use parser::parse_expression;
 pub(crate) use parser::{unescape, unexpected};
+/// The parse tree itself, for `fmt`, which lays out every token as written.
+pub(crate) use parser::{PolicyParser, Rule};
 
 use crate::diagnostic::Diagnostic;
 
@@ -153,8 +155,9 @@ pub(crate) fn declaration_chunks(source: &str) -> Vec<(usize, usize)> {
     let mut starts = Vec::new();
     let mut offset = 0;
     for line in source.split_inclusive('\n') {
-        let starts_declaration =
-            line.chars().next().is_some_and(|first| !first.is_whitespace() && first != '#' && first != '\u{FEFF}');
+        // The byte-order mark some editors write before the first line is not indentation.
+        let code = if offset == 0 { line.trim_start_matches('\u{FEFF}') } else { line };
+        let starts_declaration = code.chars().next().is_some_and(|first| !first.is_whitespace() && first != '#');
         if starts_declaration {
             starts.push(offset);
         }

@@ -11,7 +11,7 @@ use std::str::FromStr;
 
 #[derive(pest_derive::Parser)]
 #[grammar = "../grammar/policy.pest"]
-struct PolicyParser;
+pub(crate) struct PolicyParser;
 
 /// Parses one declaration whose text starts at byte `offset` of the file.
 pub fn parse_declaration(text: &str, offset: usize) -> Result<Declaration, Diagnostic> {
