@@ -10,12 +10,60 @@
 //! give the same bytes on every sample record.
 
 use super::{blank_columns, Detail, Explainer, Explaining, Node, Reading, Verdict, SCHEMA_VERSION};
-use crate::compile::StepKind;
+use crate::compile::{Code, StepKind};
 use crate::eval::{EvalError, Outcome};
 use crate::output::BLANK;
 use crate::value::Value;
 use serde::Serialize;
 use std::borrow::Cow;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// The JSON text of every expression's source (`"registered_in = \"日照市\""`), keyed by the
+/// address of its compiled node, which lives as long as the program.
+#[derive(Debug, Default)]
+pub(super) struct LeafSources(HashMap<usize, Box<[u8]>, BuildHasherDefault<AddressHasher>>);
+
+impl LeafSources {
+    fn new(explainer: &Explainer) -> LeafSources {
+        let mut sources = HashMap::default();
+        for step in &explainer.program.steps {
+            for code in step.kind.codes() {
+                code.walk(&mut |node| {
+                    let mut text = Vec::new();
+                    json_str(&mut text, &explainer.snippet(node.span));
+                    sources.insert(address(node), text.into_boxed_slice());
+                });
+            }
+        }
+        LeafSources(sources)
+    }
+}
+
+fn address(code: &Code) -> usize {
+    std::ptr::from_ref(code) as usize
+}
+
+/// Addresses are already well spread but for their low bits (alignment): a multiplication
+/// mixes them, at a fraction of SipHash's cost.
+#[derive(Debug, Default)]
+pub(super) struct AddressHasher(u64);
+
+impl Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(*byte)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_usize(&mut self, value: usize) {
+        self.0 = (value as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
 
 impl Explaining<'_> {
     /// Appends the JSON of the deciding explanation of one decided record to `out`: what
@@ -129,7 +177,11 @@ impl<'a> Explainer<'a, '_> {
                     out.push(b',');
                 }
                 out.extend_from_slice(b"{\"kind\":\"condition\",\"source\":");
-                json_str(out, &self.snippet(code.span));
+                let sources = self.context.leaf_sources.get_or_init(|| LeafSources::new(self));
+                match sources.0.get(&address(code)) {
+                    Some(source) => out.extend_from_slice(source),
+                    None => json_str(out, &self.snippet(code.span)),
+                }
                 out.extend_from_slice(b",\"outcome\":");
                 json(out, verdict);
                 let (margin, details) = self.leaf_findings(code, *verdict);

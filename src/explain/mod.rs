@@ -319,12 +319,15 @@ pub struct Explaining<'a> {
     /// For each item of the model, the slots of the values and tables it uses, in the order
     /// computed (empty for other entities' items).
     computed_slots: Vec<Vec<usize>>,
+    /// The JSON text of each leaf's source, by the leaf's address, made on first use by
+    /// `write_deciding`: the same on every record.
+    leaf_sources: std::cell::OnceCell<deciding::LeafSources>,
 }
 
 impl<'a> Explaining<'a> {
     pub fn new(model: &'a Model, program: &'a Program, source: &'a str, lang: Lang, detail: Detail) -> Self {
         let computed_slots = (0..model.items.len()).map(|item| computed_slots(model, program, item)).collect();
-        Explaining { model, program, source, lang, detail, computed_slots }
+        Explaining { model, program, source, lang, detail, computed_slots, leaf_sources: Default::default() }
     }
 
     /// Explains every decision, award and benefit of one decided record.
