@@ -338,9 +338,10 @@ fn check_files(
                 writeln!(err, "{}: {errors} error(s), {warnings} warning(s)", loaded.path)?;
             }
             CheckFormat::Json => {
+                let lines = diagnostic::LineIndex::new(&loaded.source);
                 for found in &loaded.diagnostics {
                     let span = found.primary_span();
-                    let position = diagnostic::line_column(&loaded.source, span.start);
+                    let position = lines.position(span.start);
                     json_diagnostics.push(serde_json::json!({
                         "file": loaded.path,
                         "line": position.line,

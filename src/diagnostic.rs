@@ -74,6 +74,31 @@ pub struct LineColumn {
     pub column: usize,
 }
 
+/// Where each line of a source starts, to place many offsets without scanning the source from
+/// its start for each (a file with thousands of diagnostics would take quadratic time).
+#[derive(Debug, Clone)]
+pub struct LineIndex<'a> {
+    source: &'a str,
+    line_starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    pub fn new(source: &'a str) -> LineIndex<'a> {
+        let mut line_starts = vec![0];
+        line_starts.extend(source.bytes().enumerate().filter(|(_, byte)| *byte == b'\n').map(|(at, _)| at + 1));
+        LineIndex { source, line_starts }
+    }
+
+    /// The 1-based line and column (in characters) of a byte offset; the end for an offset beyond it.
+    pub fn position(&self, offset: usize) -> LineColumn {
+        let offset = offset.min(self.source.len());
+        let line = self.line_starts.partition_point(|start| *start <= offset).max(1);
+        let line_start = self.line_starts.get(line - 1).copied().unwrap_or(0);
+        let column = self.source.get(line_start..offset).map(|text| text.chars().count()).unwrap_or(0) + 1;
+        LineColumn { line, column }
+    }
+}
+
 pub fn line_column(source: &str, offset: usize) -> LineColumn {
     let before = source.get(..offset).unwrap_or(source);
     let line = before.matches('\n').count() + 1;
@@ -83,10 +108,22 @@ pub fn line_column(source: &str, offset: usize) -> LineColumn {
 }
 
 /// Renders diagnostics as text with the source lines they point at. `colour` is for terminals.
+/// Only the first ones are drawn with their source: a person reads a few and fixes them, and
+/// each drawing reads the source from its start (a generated 50 MB file with tens of thousands
+/// of errors would take hours).
+pub const MOST_RENDERED: usize = 50;
+
 pub fn render(diagnostics: &[Diagnostic], file_name: &str, source: &str, colour: bool) -> String {
     let theme = if colour { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
     let handler = GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false);
     let mut out = String::new();
+    if let Some(rest) = diagnostics.len().checked_sub(MOST_RENDERED).filter(|rest| *rest > 0) {
+        let mut out = render(diagnostics.get(..MOST_RENDERED).unwrap_or_default(), file_name, source, colour);
+        out.push_str(&format!(
+            "… and {rest} more not shown here; `policy check --format json {file_name}` lists every one\n\n"
+        ));
+        return out;
+    }
     for diagnostic in diagnostics {
         let report = Report { diagnostic, source: NamedSource::new(file_name, source.to_string()) };
         if handler.render_report(&mut out, &report).is_err() {

@@ -119,3 +119,28 @@ fn the_limits_still_work_end_to_end() {
     assert_eq!(run(&["fmt", "--check", formatted_path]).0, 0);
     assert_eq!(run(&["diff", policy_path, formatted_path]).0, 0);
 }
+
+/// A large file with thousands of errors (a hundred copies of the Rizhao policy: every name
+/// declared a hundred times) is read and checked in linear time: the text shows the first
+/// fifty diagnostics with their source and counts the rest; the JSON lists every one with its
+/// line. (The note of issue 7 gives the figures for 50 MB: about 6 s for `check`, `eval`,
+/// `diff`, 21 s for `fmt`, in release.)
+#[test]
+fn thousands_of_errors_are_counted_not_all_drawn() {
+    let one = std::fs::read_to_string("policies/rizhao-2022.policy").unwrap();
+    let path = scratch("hundred-copies.policy");
+    std::fs::write(&path, vec![one.as_str(); 100].join("\n")).unwrap();
+    let path = path.to_str().unwrap();
+    let (code, _, err) = policy(&["check", path]);
+    assert_eq!(code, 1);
+    let shown = err.lines().filter(|line| line.starts_with("check::")).count();
+    assert_eq!(shown, policy::diagnostic::MOST_RENDERED, "{err}");
+    let (_, json, _) = policy(&["check", path, "--format", "json"]);
+    let all: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
+    let errors = err.lines().find(|line| line.contains("error(s)")).unwrap();
+    assert!(errors.contains(&format!("{} error(s)", all.len())), "{errors}");
+    assert!(err.contains(&format!("and {} more not shown here", all.len() - shown)), "{err}");
+    let last = all.last().unwrap();
+    let lines_before_last_copy = 99 * (one.lines().count() as u64 + 1);
+    assert!(last["line"].as_u64().unwrap() > lines_before_last_copy, "lines counted to the end: {last}");
+}
