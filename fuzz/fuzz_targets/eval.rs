@@ -1,6 +1,7 @@
 //! Fuzz target: a policy and a data file (split at the first NUL byte) go through parse, check,
 //! compile, reading, deciding, explaining and a diff with itself without a panic; the diff of
-//! a policy with itself is empty.
+//! a policy with itself is empty; every step decided by the lowered plan has the value the tree
+//! evaluator gives it; the deciding explanation written into a line is the node tree's JSON.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -30,6 +31,20 @@ fuzz_target!(|data: &[u8]| {
         let Ok(records) = policy::data::read_records(&program.layout, &table) else { continue };
         for record in records.into_iter().flatten() {
             let Ok(outcome) = policy::eval::decide(&program, &record.values) else { continue };
+            agrees_with_the_tree_evaluator(&program, &record.values, &outcome);
+            let explaining = policy::explain::Explaining::new(
+                model,
+                &program,
+                &source,
+                policy::explain::Lang::Zh,
+                policy::explain::Detail::Deciding,
+            );
+            let key = record.key.as_deref();
+            if let Ok(tree) = explaining.explain(key, &record.values, &outcome) {
+                let mut written = Vec::new();
+                assert!(explaining.write_deciding(key, &record.values, &outcome, &mut written).is_ok());
+                assert_eq!(written, serde_json::to_vec(&tree).unwrap_or_default(), "written ≠ tree");
+            }
             let _ = policy::explain::explain(
                 model,
                 &program,
@@ -42,3 +57,29 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 });
+
+/// Each step's slot as `decide` (the lowered plan) filled it is what the tree evaluator computes
+/// from the same record and slots.
+fn agrees_with_the_tree_evaluator(
+    program: &policy::compile::Program,
+    record: &[policy::value::Value],
+    outcome: &policy::eval::Outcome,
+) {
+    use policy::compile::StepKind;
+    use policy::eval::{evaluate, lookup, truth};
+    use policy::value::Value;
+    let slots = &outcome.slots;
+    for (step, decided) in program.steps.iter().zip(slots) {
+        let tree = match &step.kind {
+            StepKind::Condition(code) | StepKind::Value(code) => evaluate(code, record, slots).ok(),
+            StepKind::Table { keys, rows, complete } => lookup(keys, rows, *complete, record, slots).ok().map(|found| found.0),
+            StepKind::Award { condition, .. } => match condition {
+                Some(code) => evaluate(code, record, slots).ok().map(|value| truth(&value).map_or(Value::Unknown, Value::Bool)),
+                None => Some(Value::Bool(true)),
+            },
+        };
+        if let Some(tree) = tree {
+            assert_eq!(&tree, decided, "the plan and the tree evaluator disagree");
+        }
+    }
+}
