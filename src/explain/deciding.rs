@@ -10,7 +10,7 @@
 //! give the same bytes on every sample record.
 
 use super::{blank_columns, Detail, Explainer, Explaining, Node, Reading, Verdict, SCHEMA_VERSION};
-use crate::compile::{Code, StepKind};
+use crate::compile::Code;
 use crate::eval::{EvalError, Outcome};
 use crate::output::BLANK;
 use crate::value::Value;
@@ -123,12 +123,7 @@ impl<'a> Explainer<'a, '_> {
         out: &mut Vec<u8>,
     ) -> Result<(), EvalError> {
         let mut node = self.item_head(item, outcome)?;
-        let condition = match self.step(item) {
-            Some(StepKind::Condition(code)) => Some(code),
-            Some(StepKind::Award { condition, .. }) => condition.as_ref(),
-            _ => None,
-        };
-        if let Some(condition) = condition {
+        if let Some(condition) = self.item_condition(item) {
             // The step's slot holds its condition's value (an award's slot, whether it holds).
             let verdict = Verdict::of_value(outcome.slot(self.program, item));
             self.deciding_leaf_codes(condition, verdict, leaves)?;

@@ -572,14 +572,18 @@ impl<'a> Explainer<'a, '_> {
         self.program.steps.get(slot).map(|step| &step.kind)
     }
 
+    /// The condition of a rule, decision, benefit or award (`None` for an award without one).
+    fn item_condition(&self, item: usize) -> Option<&'a Code> {
+        match self.step(item)? {
+            StepKind::Condition(code) => Some(code),
+            StepKind::Award { condition, .. } => condition.as_ref(),
+            _ => None,
+        }
+    }
+
     fn item_node(&self, item: usize, outcome: &Outcome) -> Result<Node<'a>, EvalError> {
         let mut node = self.item_head(item, outcome)?;
-        let condition = match self.step(item) {
-            Some(StepKind::Condition(code)) => Some(code),
-            Some(StepKind::Award { condition, .. }) => condition.as_ref(),
-            _ => None,
-        };
-        if let Some(condition) = condition {
+        if let Some(condition) = self.item_condition(item) {
             self.push_condition(condition, &mut node.children)?;
         }
         Ok(node)
