@@ -61,10 +61,15 @@ impl NumberProblem {
 }
 
 fn parse_bool(text: &str) -> Option<bool> {
-    match text.to_lowercase().as_str() {
-        "是" | "true" | "y" | "yes" | "1" => Some(true),
-        "否" | "false" | "n" | "no" | "0" => Some(false),
-        _ => None,
+    // Compared without lowering a copy: a data row holds a dozen yes/no cells, and lowering
+    // allocated a string for each. Only the ASCII words have a case.
+    let is_one_of = |words: &[&str]| words.iter().any(|word| text.eq_ignore_ascii_case(word));
+    if is_one_of(&["是", "true", "y", "yes", "1"]) {
+        Some(true)
+    } else if is_one_of(&["否", "false", "n", "no", "0"]) {
+        Some(false)
+    } else {
+        None
     }
 }
 
