@@ -126,9 +126,72 @@ pub struct RawRow {
     /// Spreadsheet numbering (the header is row 1, the first data row 2); for JSON Lines the
     /// line number.
     pub row: usize,
-    /// One trimmed cell per header, `None` when blank or absent; `Err` for a row that cannot
+    /// One trimmed cell per header, blank when empty or absent; `Err` for a row that cannot
     /// be split into cells.
-    pub cells: Result<Vec<Option<String>>, RowError>,
+    pub cells: Result<Cells, RowError>,
+}
+
+/// The trimmed cells of one row in one buffer: two allocations a row rather than one a cell,
+/// which was a fifth of the time of reading a large file.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Cells {
+    text: String,
+    /// Where each cell ends in `text`; a cell starts where the one before it ends.
+    ends: Vec<usize>,
+}
+
+impl Cells {
+    /// `count` blank cells.
+    pub fn blank(count: usize) -> Cells {
+        Cells { text: String::new(), ends: vec![0; count] }
+    }
+
+    /// The text of cell `index`; `None` when it is blank or beyond the row.
+    pub fn get(&self, index: usize) -> Option<&str> {
+        let end = *self.ends.get(index)?;
+        let start = match index.checked_sub(1) {
+            Some(before) => *self.ends.get(before)?,
+            None => 0,
+        };
+        self.text.get(start..end).filter(|text| !text.is_empty())
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Every cell blank: a row that names no record.
+    pub fn is_blank(&self) -> bool {
+        self.text.is_empty()
+    }
+
+    /// The cells as separate strings, `None` for a blank one.
+    pub fn to_vec(&self) -> Vec<Option<String>> {
+        (0..self.len()).map(|index| self.get(index).map(str::to_string)).collect()
+    }
+}
+
+/// Cells from their text, trimmed here.
+impl<'a> FromIterator<&'a str> for Cells {
+    fn from_iter<T: IntoIterator<Item = &'a str>>(cells: T) -> Cells {
+        let mut row = Cells::default();
+        for cell in cells {
+            row.text.push_str(cell.trim());
+            row.ends.push(row.text.len());
+        }
+        row
+    }
+}
+
+/// Cells from optional text, `None` being blank.
+impl<'a> FromIterator<Option<&'a str>> for Cells {
+    fn from_iter<T: IntoIterator<Item = Option<&'a str>>>(cells: T) -> Cells {
+        cells.into_iter().map(|cell| cell.unwrap_or_default()).collect()
+    }
 }
 
 /// One typed record: `values[i]` is the value of `layout.columns[i]`.

@@ -61,8 +61,7 @@ pub fn read_record(layout: &RecordLayout, binding: &Binding, raw: &RawRow) -> Re
     let cells = raw.cells.as_ref().map_err(Clone::clone)?;
     let cell = |column: usize| -> Option<&str> {
         let position = binding.position(column)?;
-        let text = cells.get(position)?.as_deref()?.trim();
-        (!text.is_empty()).then_some(text)
+        cells.get(position)
     };
     let key = cell(layout.key).map(str::to_string);
     let values = layout

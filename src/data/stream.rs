@@ -6,7 +6,7 @@
 //! inside quoted cells accounted for); JSON Lines take their columns from the keys of the first
 //! thousand lines.
 
-use super::{DataError, InputFormat, RawRow, RowError};
+use super::{Cells, DataError, InputFormat, RawRow, RowError};
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
@@ -64,7 +64,7 @@ impl Iterator for RowStream {
     fn next(&mut self) -> Option<RawRow> {
         loop {
             let raw = self.rows.next()?;
-            if raw.cells.as_ref().is_ok_and(|cells| cells.iter().all(Option::is_none)) {
+            if raw.cells.as_ref().is_ok_and(Cells::is_blank) {
                 self.blank.note(raw.row);
                 continue;
             }
@@ -367,9 +367,9 @@ impl CsvRows {
         let blank = self.record.iter().all(|cell| cell.trim().is_empty()) && !swallowed_by_quote;
         let cells = if blank {
             // Counted and dropped by the stream, whatever its number of separators.
-            Ok(vec![None; self.headers])
+            Ok(Cells::blank(self.headers))
         } else if self.record.len() == self.headers {
-            Ok(self.record.iter().map(super::table::non_blank).collect())
+            Ok(self.record.iter().collect())
         } else {
             Err(super::table::ragged_row(row, self.headers, self.record.len()))
         };
@@ -437,7 +437,7 @@ fn json_rows(mut input: Box<dyn BufRead>) -> Result<RowStream, DataError> {
     let count = headers.len();
     let rows = ahead.into_iter().chain(lines).map(move |(row, object)| {
         let cells = object.map(|object| super::table::json_cells(&object, &positions, count));
-        RawRow { row, cells }
+        RawRow { row, cells: cells.map(|cells| cells.iter().map(Option::as_deref).collect()) }
     });
     Ok(RowStream::new(headers, Box::new(rows)))
 }

@@ -75,7 +75,7 @@ pub(super) fn read_json(text: &str) -> Result<RawTable, DataError> {
         if matches!(&cells, Ok(cells) if cells.iter().all(Option::is_none)) {
             continue;
         }
-        rows.push(RawRow { row, cells });
+        rows.push(RawRow { row, cells: cells.map(|cells| cells.iter().map(Option::as_deref).collect()) });
     }
     Ok(RawTable { headers, rows })
 }

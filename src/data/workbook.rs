@@ -124,14 +124,14 @@ fn raw_row(row: u32, values: &[(u32, String)], columns: usize) -> RawRow {
     let row = row as usize + 1;
     let mut cells = spread(values);
     if cells.iter().all(Option::is_none) {
-        return RawRow { row, cells: Ok(vec![None; columns]) };
+        return RawRow { row, cells: Ok(super::Cells::blank(columns)) };
     }
     if cells.len() > columns && cells.iter().skip(columns).any(Option::is_some) {
         let found = cells.len();
         return RawRow { row, cells: Err(super::table::ragged_row(row, columns, found)) };
     }
     cells.resize(columns, None);
-    RawRow { row, cells: Ok(cells) }
+    RawRow { row, cells: Ok(cells.iter().map(Option::as_deref).collect()) }
 }
 
 /// A cell as the text a CSV export would hold; `None` when empty.

@@ -351,7 +351,7 @@ impl<'a> Resolver<'a> {
         // Each unreadable cell is reported, then read as blank to find the next one.
         let mut failed = false;
         for _ in 0..=texts.len() {
-            let raw = RawRow { row, cells: Ok(texts.clone()) };
+            let raw = RawRow { row, cells: Ok(texts.iter().map(Option::as_deref).collect()) };
             match data::read_record(&layout, &binding, &raw) {
                 Ok(record) if !failed => return Some(record),
                 Ok(_) => return None,
