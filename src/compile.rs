@@ -439,7 +439,23 @@ impl Compiler<'_> {
                 }
             }
             TypedExprKind::AsOf => Operation::AsOf(self.settings.as_of),
-            TypedExprKind::List(parts) => Operation::List(parts.iter().map(|part| self.code(part)).collect()),
+            TypedExprKind::List(parts) => {
+                let parts: Vec<Code> = parts.iter().map(|part| self.code(part)).collect();
+                // A list of constants (`size in ["微型", "小型"]`) is built once, not per record.
+                let constants: Option<Vec<Value>> = parts
+                    .iter()
+                    .map(|part| match &part.operation {
+                        Operation::Constant(value) | Operation::Parameter { value, .. } => Some(value.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                match constants {
+                    // As evaluating the list would: unknown when an element is.
+                    Some(values) if values.iter().any(Value::is_unknown) => Operation::Constant(Value::Unknown),
+                    Some(values) => Operation::Constant(Value::List(values.into())),
+                    None => Operation::List(parts),
+                }
+            }
             TypedExprKind::Not(inner) => Operation::Not(Box::new(self.code(inner))),
             TypedExprKind::Negate(inner) => Operation::Negate(Box::new(self.code(inner))),
             TypedExprKind::Connective { connective, parts } => Operation::Connective {
