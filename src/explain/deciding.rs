@@ -194,7 +194,7 @@ impl<'a> Explainer<'a, '_> {
                 if !leaves.is_empty() {
                     out.push(b',');
                 }
-                json(out, &computed);
+                write_node(&computed, out);
             }
             out.push(b']');
         }
@@ -203,17 +203,47 @@ impl<'a> Explainer<'a, '_> {
     }
 }
 
-/// The fields of an item's node up to its children, in the order of [`Node`], without the
-/// closing brace.
+/// A whole node (the values computed under an item), as serde writes [`Node`].
+fn write_node(node: &Node, out: &mut Vec<u8>) {
+    write_head(node, out);
+    if !node.children.is_empty() {
+        out.extend_from_slice(b",\"children\":[");
+        for (index, child) in node.children.iter().enumerate() {
+            if index > 0 {
+                out.push(b',');
+            }
+            write_node(child, out);
+        }
+        out.push(b']');
+    }
+    out.push(b'}');
+}
+
+/// The fields of a node up to its children, in the order of [`Node`] and with its rules for
+/// leaving a field out, without the closing brace.
 fn write_head(node: &Node, out: &mut Vec<u8>) {
     out.extend_from_slice(b"{\"kind\":");
     json(out, &node.kind);
-    if let Some(name) = &node.name {
-        out.extend_from_slice(b",\"name\":");
-        json_str(out, name);
+    let optional = [
+        (&b",\"name\":"[..], &node.name),
+        (b",\"label\":", &node.label),
+        (b",\"citation\":", &node.citation),
+        (b",\"quote\":", &node.quote),
+        (b",\"reading\":", &node.reading),
+        (b",\"source\":", &node.source),
+    ];
+    for (field, text) in optional {
+        if let Some(text) = text {
+            out.extend_from_slice(field);
+            json_str(out, text);
+        }
     }
     out.extend_from_slice(b",\"outcome\":");
     json(out, &node.outcome);
+    if !node.text.is_empty() {
+        out.extend_from_slice(b",\"text\":");
+        json_str(out, &node.text);
+    }
     if let Some(amount) = &node.amount {
         out.extend_from_slice(b",\"amount\":");
         json_str(out, amount);
@@ -234,6 +264,16 @@ fn write_head(node: &Node, out: &mut Vec<u8>) {
             out.push(b'}');
         }
         out.push(b']');
+    }
+    for (field, text) in [(&b",\"margin\":"[..], &node.margin), (b",\"counterfactual\":", &node.counterfactual)] {
+        if let Some(text) = text {
+            out.extend_from_slice(field);
+            json_str(out, text);
+        }
+    }
+    if !node.settle.is_empty() {
+        out.extend_from_slice(b",\"settle\":");
+        json(out, &node.settle);
     }
     if !node.details.is_empty() {
         out.extend_from_slice(b",\"details\":");
