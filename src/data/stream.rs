@@ -395,7 +395,9 @@ impl Iterator for CsvRows {
 }
 
 fn line_breaks_in(record: &csv::StringRecord) -> usize {
-    record.iter().map(|cell| cell.matches('\n').count()).sum()
+    // The cells' bytes in one slice, counted in one pass the compiler vectorises: this runs for
+    // every row, and searching each cell as text cost 2 % of a run.
+    record.as_byte_record().as_slice().iter().filter(|byte| **byte == b'\n').count()
 }
 
 fn row_problem(row: usize, raw: Option<String>, expected: String) -> RowError {
