@@ -767,9 +767,7 @@ fn write_decisions(
                 break;
             }
             if key.as_deref().is_some_and(|key| options.check_keys && keys.seen_before(key)) {
-                let message = "an earlier row has the same key: one row per record, so that nothing is decided \
-                               or paid twice"
-                    .to_string();
+                let message = data::DUPLICATE_KEY.to_string();
                 result = Decided::Rejected { key, row, message };
                 outcome = None;
             }
@@ -931,10 +929,25 @@ fn explain_records(
     let mut explanations = Vec::new();
     match request.id {
         Some(id) => {
-            let found = prepared.records.iter().find(|record| match record {
+            let has_key = |record: &&Result<data::Record, data::RowError>| match record {
                 Ok(record) => record.key.as_deref() == Some(id),
                 Err(error) => error.key.as_deref() == Some(id),
-            });
+            };
+            let mut matching = prepared.records.iter().filter(has_key);
+            let found = matching.next();
+            // `eval` refuses the second row of a key; explaining one of them would hide that.
+            if let Some(again) = matching.next() {
+                let row = |record: &Result<data::Record, data::RowError>| match record {
+                    Ok(record) => record.row,
+                    Err(error) => error.row,
+                };
+                let first = found.map(row).unwrap_or_default();
+                return Err(Failure(format!(
+                    "rows {first} and {} of {} both have the key {id}: one row per record",
+                    row(again),
+                    data_path.display()
+                )));
+            }
             let record = match found {
                 None => return Err(Failure(format!("no record with key {id} in {}", data_path.display()))),
                 Some(Err(error)) => return Err(Failure(format!("row {} ({id}) cannot be read: {error}", error.row))),
@@ -945,8 +958,17 @@ fn explain_records(
             explanations.push(explanation);
         }
         None => {
+            // As `eval`: the second row of a key is refused, not explained as a second record.
+            let mut keys = data::KeyRegister::default();
             for record in &prepared.records {
+                let (row, key) = match record {
+                    Ok(record) => (record.row, &record.key),
+                    Err(error) => (error.row, &error.key),
+                };
                 let result = match record {
+                    _ if key.as_deref().is_some_and(|key| keys.seen_before(key)) => {
+                        Err((row, key.clone(), data::DUPLICATE_KEY.to_string()))
+                    }
                     Ok(record) => explain_one(record).map_err(|message| (record.row, record.key.clone(), message)),
                     Err(error) => Err((error.row, error.key.clone(), error.to_string())),
                 };

@@ -77,3 +77,21 @@ fn strict_stops_at_the_duplicate() {
     assert_eq!(out.lines().count(), 4, "three decisions and the duplicate's error line");
     assert!(err.contains("an earlier row has the same key"), "{err}");
 }
+
+/// `explain` treats a key twice as `eval` does: `--id` refuses to pick one of the two rows,
+/// `--all` explains the first and refuses the second.
+#[test]
+fn explain_refuses_a_key_on_two_rows() {
+    let file = "tests/hostile/duplicate-key.csv";
+    let (code, out, err) = policy(&["explain", RIZHAO, file, "--id", "9137110AY4CL12TH30", "--as-of", "2024-06-30"]);
+    assert_eq!(code, 1);
+    assert!(out.is_empty());
+    assert!(
+        err.contains("rows 2 and 5 of tests/hostile/duplicate-key.csv both have the key 9137110AY4CL12TH30"),
+        "{err}"
+    );
+    let (code, out, err) = policy(&["explain", RIZHAO, file, "--all", "--as-of", "2024-06-30", "--format", "json"]);
+    assert_eq!(code, 1);
+    assert_eq!(out.lines().count(), 3, "the three distinct records");
+    assert!(err.contains(&format!("row 5 (9137110AY4CL12TH30): {}", policy::data::DUPLICATE_KEY)), "{err}");
+}

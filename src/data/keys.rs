@@ -10,6 +10,10 @@
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
 
+/// What a row whose key an earlier row had is told.
+pub const DUPLICATE_KEY: &str =
+    "an earlier row has the same key: one row per record, so that nothing is decided or paid twice";
+
 /// The keys seen so far in one file.
 #[derive(Debug, Default)]
 pub struct KeyRegister {

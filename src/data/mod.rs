@@ -19,7 +19,7 @@ mod table;
 mod workbook;
 
 pub use cell::parse_cell;
-pub use keys::KeyRegister;
+pub use keys::{KeyRegister, DUPLICATE_KEY};
 pub use record::{bind, header_matches, read_record, read_records, Binding};
 pub use stream::{BlankRows, RowStream};
 pub use table::read_table;
