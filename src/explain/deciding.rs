@@ -76,17 +76,7 @@ impl Explaining<'_> {
         out: &mut Vec<u8>,
     ) -> Result<(), EvalError> {
         let (model, program) = (self.model, self.program);
-        let explainer = Explainer {
-            model,
-            program,
-            source: self.source,
-            record,
-            slots: &outcome.slots,
-            lang: self.lang,
-            detail: Detail::Deciding,
-            context: self,
-            leaves: Default::default(),
-        };
+        let explainer = self.explainer(record, outcome, Detail::Deciding);
         out.extend_from_slice(format!("{{\"schema\":{SCHEMA_VERSION},\"policy\":").as_bytes());
         json_str(out, &model.header.title);
         out.extend_from_slice(b",\"id\":");

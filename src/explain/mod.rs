@@ -330,6 +330,21 @@ impl<'a> Explaining<'a> {
         Explaining { model, program, source, lang, detail, computed_slots, leaf_sources: Default::default() }
     }
 
+    /// The explainer of one decided record.
+    fn explainer<'r>(&'r self, record: &'r [Value], outcome: &'r Outcome, detail: Detail) -> Explainer<'a, 'r> {
+        Explainer {
+            model: self.model,
+            program: self.program,
+            source: self.source,
+            record,
+            slots: &outcome.slots,
+            lang: self.lang,
+            detail,
+            context: self,
+            leaves: Default::default(),
+        }
+    }
+
     /// Explains every decision, award and benefit of one decided record.
     pub fn explain(
         &self,
@@ -338,17 +353,7 @@ impl<'a> Explaining<'a> {
         outcome: &Outcome,
     ) -> Result<Explanation<'a>, EvalError> {
         let (model, program, lang, detail) = (self.model, self.program, self.lang, self.detail);
-        let explainer = Explainer {
-            model,
-            program,
-            source: self.source,
-            record,
-            slots: &outcome.slots,
-            lang,
-            detail,
-            context: self,
-            leaves: Default::default(),
-        };
+        let explainer = self.explainer(record, outcome, detail);
         let mut nodes = Vec::new();
         for item in program.decisions.iter().chain(&program.awards).chain(&program.benefits) {
             let mut node = explainer.item_node(*item, outcome)?;
