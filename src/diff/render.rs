@@ -21,7 +21,7 @@
 
 use super::impact::{AwardImpact, Impact};
 use super::{Action, Change, Location};
-use crate::explain::escape;
+use crate::explain::{escape, PAGE_BASE};
 use crate::output::money_text;
 use rust_decimal::Decimal;
 use std::str::FromStr;
@@ -173,7 +173,7 @@ pub fn render_html(old_path: &str, new_path: &str, changes: &[Change], impact: O
     page.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     page.push_str("<meta name=\"generator\" content=\"policy diff\">\n");
     page.push_str(&format!(
-        "<title>policy diff {} → {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n",
+        "<title>policy diff {} → {}</title>\n<style>{PAGE_BASE}{STYLE}</style>\n</head>\n<body>\n<main>\n",
         escape(old_path),
         escape(new_path)
     ));
@@ -663,20 +663,12 @@ fn witnesses_html(impact: &Impact, changes: &[Change]) -> String {
 /// squeezes a word letter by letter and a long one wraps inside its cell on A4; colours kept in
 /// print, where the red and green still tell old from new.
 const STYLE: &str = r#"
-@page { size: A4; margin: 15mm; }
+/* After the shared base (explain::PAGE_BASE): the colours of old and new. */
 :root {
-  --ink: #1f2328; --muted: #57606a; --faint: #8c959f; --rule: #d8dee4; --paper: #ffffff; --wash: #f6f8fa;
-  --accent: #0a5ead;
-  --pass: #1a7f37; --pass-wash: #e6f4ea;
-  --fail: #c62828; --fail-wash: #fdecea;
-  --unknown: #b35900; --unknown-wash: #fff3e0;
-  --known: #6e7781; --known-wash: #f0f2f4;
   --old: #c62828; --old-wash: #fff1f0; --old-strong: #ffd7d5;
   --new: #1a7f37; --new-wash: #eefbf1; --new-strong: #c8f0d2;
   --changed: #9a6700;
 }
-* { box-sizing: border-box; }
-html { font-size: 15px; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 body {
   margin: 0; background: var(--paper); color: var(--ink);
   font: 1rem/1.55 system-ui, -apple-system, "Segoe UI", "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei",

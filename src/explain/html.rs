@@ -57,7 +57,7 @@ pub fn report_page(summary: Option<&Summary>, explanations: &[Explanation]) -> S
     page.push_str("<meta charset=\"utf-8\">\n");
     page.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     page.push_str("<meta name=\"generator\" content=\"policy explain\">\n");
-    page.push_str(&format!("<title>{}</title>\n<style>{STYLE}</style>\n</head>\n", escape(&title)));
+    page.push_str(&format!("<title>{}</title>\n<style>{PAGE_BASE}{STYLE}</style>\n</head>\n", escape(&title)));
     let kind = if summary.is_some() { "report" } else { "records" };
     page.push_str(&format!("<body class=\"{kind}\">\n<main id=\"top\">\n"));
     if let Some(summary) = summary {
@@ -748,7 +748,9 @@ const ENGLISH: Words = Words {
 
 /// The page's only style. System fonts only (CJK first where a system has them); colours are
 /// kept in print so the marks still tell pass from fail on paper.
-const STYLE: &str = r#"
+/// The page, the palette and the base size shared by every HTML page the tool writes (explain's
+/// records and reports, diff's comparisons), so that they look like one tool.
+pub(crate) const PAGE_BASE: &str = r#"
 @page { size: A4; margin: 15mm; }
 :root {
   --ink: #1f2328; --muted: #57606a; --faint: #8c959f; --rule: #d8dee4; --paper: #ffffff; --wash: #f6f8fa;
@@ -760,6 +762,9 @@ const STYLE: &str = r#"
 }
 * { box-sizing: border-box; }
 html { font-size: 15px; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+"#;
+
+const STYLE: &str = r#"
 body {
   margin: 0; background: var(--paper); color: var(--ink);
   font: 1rem/1.6 system-ui, -apple-system, "Segoe UI", "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei",

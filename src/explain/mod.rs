@@ -19,7 +19,7 @@ mod text;
 mod whatif;
 mod words;
 
-pub(crate) use html::escape;
+pub(crate) use html::{escape, PAGE_BASE};
 pub use html::{record_page, report_page};
 pub use text::render_text;
 pub use words::Lang;
