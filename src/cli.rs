@@ -740,11 +740,10 @@ fn write_decisions(
     let started = std::time::Instant::now();
     let mut bar: Option<indicatif::ProgressBar> = None;
     let show_progress = colour && std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let explaining = |_: &mut ()| {
-        options.explain.map(|lang| {
-            explain::Explaining::new(model, program, &context.loaded.source, lang, explain::Detail::Deciding)
-        })
-    };
+    // One for the run, shared by the workers: it keeps what it has worked out and written.
+    let explaining = options
+        .explain
+        .map(|lang| explain::Explaining::new(model, program, &context.loaded.source, lang, explain::Detail::Deciding));
     let mut stopped = false;
     for batch in batches {
         if stopped {
@@ -752,14 +751,8 @@ fn write_decisions(
         }
         let mut csv_rows: Vec<Vec<String>> = Vec::new();
         let decided: Vec<RowResult> = if jobs > 1 {
-            pool.install(|| {
-                batch
-                    .par_iter()
-                    .map_init(|| explaining(&mut ()), |explaining, raw| context.decide(raw, explaining.as_ref()))
-                    .collect()
-            })
+            pool.install(|| batch.par_iter().map(|raw| context.decide(raw, explaining.as_ref())).collect())
         } else {
-            let explaining = explaining(&mut ());
             batch.iter().map(|raw| context.decide(raw, explaining.as_ref())).collect()
         };
         for RowResult { decided: mut result, mut outcome, key, row } in decided {

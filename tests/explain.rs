@@ -191,7 +191,10 @@ fn the_written_deciding_explanation_is_the_node_tree_byte_for_byte() {
         let program = policy::compile::compile(model, entity, &settings);
         for lang in [Lang::Zh, Lang::En] {
             let explaining = Explaining::new(model, &program, &source, lang, Detail::Deciding);
-            for record in policy::data::read_records(&program.layout, &table).unwrap().into_iter().flatten() {
+            let records: Vec<_> =
+                policy::data::read_records(&program.layout, &table).unwrap().into_iter().flatten().collect();
+            // Twice: the second time every item's explanation is one remembered from the first.
+            for record in records.iter().chain(&records) {
                 let Ok(outcome) = policy::eval::decide(&program, &record.values) else { continue };
                 let key = record.key.as_deref();
                 let tree = explaining.explain(key, &record.values, &outcome).unwrap();

@@ -1,5 +1,7 @@
 //! Properties over generated policies and records: a well-typed policy checks without errors,
-//! every generated record (blanks included) is decided and explained without an error, a
+//! every generated record (blanks included) is decided and explained without an error — the
+//! explanation `eval --explain` writes, with what it remembers of earlier records, being the
+//! node tree's —, a
 //! policy diffed with itself shows no change — also after its declarations are reordered —, and
 //! `fmt` of a generated policy laid out badly, comments added, is idempotent and keeps the
 //! meaning and every comment.
@@ -211,6 +213,11 @@ proptest! {
         let table = policy::data::read_table(data.as_bytes(), policy::data::InputFormat::Csv).unwrap();
         let records = policy::data::read_records(&program.layout, &table).unwrap();
         prop_assert_eq!(records.len(), table.rows.len());
+        // One for all the records, as `eval --explain` has: it copies an item's explanation
+        // written for an earlier record with the same inputs, which must be what the tree says.
+        let explaining = policy::explain::Explaining::new(
+            model, &program, &source, policy::explain::Lang::En, policy::explain::Detail::Deciding,
+        );
         for record in records {
             let record = record.unwrap();
             let outcome = policy::eval::decide(&program, &record.values);
@@ -221,6 +228,11 @@ proptest! {
                 model, &program, &source, record.key.as_deref(), &record.values, &outcome, policy::explain::Lang::En,
             );
             prop_assert!(explanation.is_ok());
+            let key = record.key.as_deref();
+            let tree = explaining.explain(key, &record.values, &outcome).unwrap();
+            let mut written = Vec::new();
+            explaining.write_deciding(key, &record.values, &outcome, &mut written).unwrap();
+            prop_assert_eq!(String::from_utf8(written).unwrap(), serde_json::to_string(&tree).unwrap(), "{}", source);
         }
     }
 

@@ -17,12 +17,160 @@ use crate::value::Value;
 use serde::Serialize;
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Mutex;
+
+/// The item explanations already written in this run, to copy when an item's inputs come again.
+///
+/// An item's deciding explanation depends only on the values of the data fields it can read —
+/// through the steps it uses and, for an award in a no-stacking group, through the group's
+/// other awards — and on the policy, its parameters, the evaluation date and the language,
+/// which are the same for the whole run. Registers repeat those values (most enterprises hold
+/// no new honour; a blank cell is blank), so most items' fragments are written many times over.
+/// The key is the item and the exact values (a decimal with its scale: `1.0` is not `1.00`).
+/// An item whose inputs rarely repeat (a revenue) is soon not remembered at all.
+#[derive(Debug)]
+pub(super) struct Memories {
+    /// For each item of the model, the fields its explanation can read.
+    inputs: Vec<Vec<usize>>,
+    /// One memory per thread at work: taken for a record, given back after it.
+    idle: Mutex<Vec<Memory>>,
+}
+
+/// What one thread remembers; bounded by [`MEMORY_BYTES`].
+#[derive(Debug, Default)]
+pub(super) struct Memory {
+    fragments: HashMap<Box<[u8]>, Box<[u8]>, foldhash::fast::RandomState>,
+    bytes: usize,
+    key: Vec<u8>,
+    /// For each item: how often its key was found, and not found.
+    counts: Vec<(u32, u32)>,
+}
+
+/// A thread's memory of fragments stops growing there (keys and fragments, with their boxes).
+const MEMORY_BYTES: usize = 4 << 20;
+
+/// After this many misses, an item is remembered only while at least one lookup in five finds it:
+/// below that, making the key costs more than the copies save.
+const MISSES_BEFORE_GIVING_UP: u32 = 1_000;
+
+impl Memories {
+    pub(super) fn new(model: &crate::check::Model, program: &crate::compile::Program) -> Memories {
+        let slot_codes = |slot: Option<usize>| {
+            slot.and_then(|slot| program.steps.get(slot)).map(|step| step.kind.codes()).unwrap_or_default()
+        };
+        let inputs = (0..model.items.len())
+            .map(|item| {
+                let mut codes = slot_codes(program.slot_of_item.get(item).copied().flatten());
+                for (_, members) in program.groups.iter().filter(|(_, members)| members.contains(&item)) {
+                    for member in members {
+                        codes.extend(slot_codes(program.slot_of_item.get(*member).copied().flatten()));
+                    }
+                }
+                let mut fields = program.fields_read(codes);
+                fields.sort_unstable();
+                fields
+            })
+            .collect();
+        Memories { inputs, idle: Mutex::new(Vec::new()) }
+    }
+
+    fn take(&self) -> Memory {
+        self.idle.lock().ok().and_then(|mut idle| idle.pop()).unwrap_or_default()
+    }
+
+    fn give_back(&self, memory: Memory) {
+        if let Ok(mut idle) = self.idle.lock() {
+            idle.push(memory);
+        }
+    }
+
+    /// Makes the key of `item`'s fragment for this record in `memory`; false when the item is
+    /// not worth remembering.
+    fn make_key(&self, item: usize, record: &[Value], memory: &mut Memory) -> bool {
+        let Some(inputs) = self.inputs.get(item) else { return false };
+        if memory.counts.len() <= item {
+            memory.counts.resize(self.inputs.len().max(item + 1), (0, 0));
+        }
+        let (found, missed) = memory.counts.get(item).copied().unwrap_or_default();
+        if missed >= MISSES_BEFORE_GIVING_UP && found.saturating_mul(4) < missed {
+            return false;
+        }
+        memory.key.clear();
+        memory.key.extend_from_slice(&(item as u64).to_le_bytes());
+        for field in inputs {
+            encode_value(record.get(*field).unwrap_or(&Value::Unknown), &mut memory.key);
+        }
+        true
+    }
+}
+
+impl Memory {
+    fn found(&mut self, item: usize) {
+        if let Some((found, _)) = self.counts.get_mut(item) {
+            *found = found.saturating_add(1);
+        }
+    }
+
+    /// Keeps `fragment` under the key just made for `item`, while there is room.
+    fn remember(&mut self, item: usize, fragment: &[u8]) {
+        if let Some((_, missed)) = self.counts.get_mut(item) {
+            *missed = missed.saturating_add(1);
+        }
+        let size = self.key.len() + fragment.len() + 64;
+        if self.bytes + size <= MEMORY_BYTES {
+            self.bytes += size;
+            self.fragments.insert(self.key.as_slice().into(), fragment.into());
+        }
+    }
+}
+
+/// Appends an encoding of `value` that two values share only if they are written the same way.
+fn encode_value(value: &Value, key: &mut Vec<u8>) {
+    match value {
+        Value::Unknown => key.push(0),
+        Value::Bool(truth) => key.extend_from_slice(&[1, u8::from(*truth)]),
+        Value::Number(number) => {
+            key.push(2);
+            key.extend_from_slice(&number.serialize());
+        }
+        Value::Date(date) => {
+            key.push(3);
+            key.extend_from_slice(&chrono::Datelike::num_days_from_ce(date).to_le_bytes());
+        }
+        Value::Duration(period) => {
+            key.push(4);
+            for part in [period.years, period.months, period.days] {
+                key.extend_from_slice(&part.to_le_bytes());
+            }
+        }
+        Value::Text(text) => {
+            key.push(5);
+            key.extend_from_slice(&(text.len() as u64).to_le_bytes());
+            key.extend_from_slice(text.as_bytes());
+        }
+        Value::Enum(label) => {
+            key.push(6);
+            key.extend_from_slice(&label.to_le_bytes());
+        }
+        Value::List(values) => {
+            key.push(7);
+            key.extend_from_slice(&(values.len() as u64).to_le_bytes());
+            for value in values.iter() {
+                encode_value(value, key);
+            }
+        }
+        Value::Between(interval) => {
+            key.push(8);
+            key.extend_from_slice(&interval.low.serialize());
+            key.extend_from_slice(&interval.high.serialize());
+        }
+    }
+}
 
 /// The JSON text of every expression's source (`"registered_in = \"日照市\""`), keyed by the
 /// address of its compiled node, which lives as long as the program.
 #[derive(Debug, Default)]
-pub(super) struct LeafSources(HashMap<usize, Box<[u8]>, BuildHasherDefault<AddressHasher>>);
+pub(super) struct LeafSources(HashMap<usize, Box<[u8]>, foldhash::fast::RandomState>);
 
 impl LeafSources {
     fn new(explainer: &Explainer) -> LeafSources {
@@ -42,27 +190,6 @@ impl LeafSources {
 
 fn address(code: &Code) -> usize {
     std::ptr::from_ref(code) as usize
-}
-
-/// Addresses are already well spread but for their low bits (alignment): a multiplication
-/// mixes them, at a fraction of SipHash's cost.
-#[derive(Debug, Default)]
-pub(super) struct AddressHasher(u64);
-
-impl Hasher for AddressHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for byte in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(*byte)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-
-    fn write_usize(&mut self, value: usize) {
-        self.0 = (value as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
 }
 
 impl Explaining<'_> {
@@ -86,15 +213,34 @@ impl Explaining<'_> {
         out.extend_from_slice(format!(",\"as_of\":\"{}\",\"lang\":", program.as_of).as_bytes());
         json(out, &self.lang);
         out.extend_from_slice(b",\"nodes\":[");
-        let mut leaves = Vec::new();
-        let mut leaf_reads = Vec::new();
-        for (index, item) in program.decisions.iter().chain(&program.awards).chain(&program.benefits).enumerate() {
-            if index > 0 {
-                out.push(b',');
+        let mut memory = self.memories.take();
+        let written = (|| {
+            let mut leaves = Vec::new();
+            let mut leaf_reads = Vec::new();
+            let items = program.decisions.iter().chain(&program.awards).chain(&program.benefits);
+            for (index, item) in items.enumerate() {
+                if index > 0 {
+                    out.push(b',');
+                }
+                if !self.memories.make_key(*item, record, &mut memory) {
+                    leaves.clear();
+                    explainer.write_item(*item, outcome, &mut leaves, &mut leaf_reads, out)?;
+                    continue;
+                }
+                if let Some(fragment) = memory.fragments.get(memory.key.as_slice()) {
+                    out.extend_from_slice(fragment);
+                    memory.found(*item);
+                    continue;
+                }
+                let start = out.len();
+                leaves.clear();
+                explainer.write_item(*item, outcome, &mut leaves, &mut leaf_reads, out)?;
+                memory.remember(*item, out.get(start..).unwrap_or_default());
             }
-            leaves.clear();
-            explainer.write_item(*item, outcome, &mut leaves, &mut leaf_reads, out)?;
-        }
+            Ok(())
+        })();
+        self.memories.give_back(memory);
+        written?;
         out.extend_from_slice(b"]}");
         Ok(())
     }

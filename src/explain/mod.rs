@@ -321,13 +321,16 @@ pub struct Explaining<'a> {
     computed_slots: Vec<Vec<usize>>,
     /// The JSON text of each leaf's source, by the leaf's address, made on first use by
     /// `write_deciding`: the same on every record.
-    leaf_sources: std::cell::OnceCell<deciding::LeafSources>,
+    leaf_sources: std::sync::OnceLock<deciding::LeafSources>,
+    /// The item explanations `write_deciding` wrote, by the values they depend on.
+    memories: deciding::Memories,
 }
 
 impl<'a> Explaining<'a> {
     pub fn new(model: &'a Model, program: &'a Program, source: &'a str, lang: Lang, detail: Detail) -> Self {
         let computed_slots = (0..model.items.len()).map(|item| computed_slots(model, program, item)).collect();
-        Explaining { model, program, source, lang, detail, computed_slots, leaf_sources: Default::default() }
+        let memories = deciding::Memories::new(model, program);
+        Explaining { model, program, source, lang, detail, computed_slots, leaf_sources: Default::default(), memories }
     }
 
     /// The explainer of one decided record.
