@@ -16,7 +16,7 @@ use std::sync::Arc;
 /// because exports write percent columns as numbers of percentage points. Integer cells accept
 /// `12.0` (a whole number written with a zero fraction) but not `1.5`.
 pub fn parse_cell(raw: &str, kind: &ColumnKind) -> Result<Value, String> {
-    let text = raw.trim();
+    let text = trim_cell(raw);
     match kind {
         ColumnKind::Bool => parse_bool(text).map(Value::Bool).ok_or_else(|| BOOL_EXPECTED.to_string()),
         ColumnKind::Integer => parse_integer(text).map(Value::Number),
@@ -31,6 +31,19 @@ pub fn parse_cell(raw: &str, kind: &ColumnKind) -> Result<Value, String> {
         ColumnKind::Text => Ok(Value::Text(Arc::from(text))),
         ColumnKind::Enum { labels } => parse_enum(text, labels).map(Value::Enum),
         ColumnKind::List(item_kind) => parse_list(text, item_kind),
+    }
+}
+
+/// `text` without leading and trailing whitespace (Unicode's, the ideographic space among it).
+/// Most cells begin and end with a visible ASCII character (numbers, dates, codes): those are
+/// returned as they are without decoding a character.
+pub(crate) fn trim_cell(text: &str) -> &str {
+    let visible = |byte: Option<&u8>| byte.is_some_and(|byte| byte.is_ascii_graphic());
+    let bytes = text.as_bytes();
+    if visible(bytes.first()) && visible(bytes.last()) {
+        text
+    } else {
+        text.trim()
     }
 }
 
@@ -84,12 +97,17 @@ fn parse_number(text: &str) -> Result<Decimal, NumberProblem> {
         Some((integer_part, fraction_part)) => (integer_part, Some(fraction_part)),
         None => (unsigned, None),
     };
-    let integer_digits = integer_digits(integer_part).ok_or(NumberProblem::NotANumber)?;
     let fraction_digits = match fraction_part {
         Some(fraction) if is_digits(fraction) => fraction,
         Some(_) => return Err(NumberProblem::NotANumber),
         None => "",
     };
+    if is_digits(integer_part) {
+        // The usual cell (`899.99`, `-3`): already what the decimal parser reads, so no copy.
+        let plain = if negative { text } else { unsigned };
+        return Decimal::from_str_exact(plain).map_err(|_| NumberProblem::OutOfRange);
+    }
+    let integer_digits = integer_digits(integer_part).ok_or(NumberProblem::NotANumber)?;
     if integer_digits.is_empty() && fraction_digits.is_empty() {
         return Err(NumberProblem::NotANumber);
     }

@@ -169,6 +169,17 @@ impl Cells {
         self.text.is_empty()
     }
 
+    /// Empty cells with room for `bytes` of text in `count` cells: one allocation each.
+    pub fn with_capacity(bytes: usize, count: usize) -> Cells {
+        Cells { text: String::with_capacity(bytes), ends: Vec::with_capacity(count) }
+    }
+
+    /// Adds a cell after the others, trimmed.
+    pub fn push(&mut self, cell: &str) {
+        self.text.push_str(cell::trim_cell(cell));
+        self.ends.push(self.text.len());
+    }
+
     /// The cells as separate strings, `None` for a blank one.
     pub fn to_vec(&self) -> Vec<Option<String>> {
         (0..self.len()).map(|index| self.get(index).map(str::to_string)).collect()
@@ -178,10 +189,10 @@ impl Cells {
 /// Cells from their text, trimmed here.
 impl<'a> FromIterator<&'a str> for Cells {
     fn from_iter<T: IntoIterator<Item = &'a str>>(cells: T) -> Cells {
-        let mut row = Cells::default();
+        let cells = cells.into_iter();
+        let mut row = Cells { text: String::new(), ends: Vec::with_capacity(cells.size_hint().0) };
         for cell in cells {
-            row.text.push_str(cell.trim());
-            row.ends.push(row.text.len());
+            row.push(cell);
         }
         row
     }

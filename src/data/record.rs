@@ -5,7 +5,6 @@
 //! type `（万元）` and `(万元)` interchangeably.
 
 use super::{parse_cell, ColumnSpec, DataError, RawRow, RawTable, Record, RecordLayout, RowError};
-use crate::value::Value;
 
 /// Where each layout column is found among a file's headers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,21 +63,20 @@ pub fn read_record(layout: &RecordLayout, binding: &Binding, raw: &RawRow) -> Re
         cells.get(position)
     };
     let key = cell(layout.key).map(str::to_string);
-    let values = layout
-        .columns
-        .iter()
-        .enumerate()
-        .map(|(column, spec)| match cell(column) {
-            None => Ok(spec.when_blank.clone()),
+    // Sized once: collecting through `Result` would grow the vector four times a row.
+    let mut values = Vec::with_capacity(layout.columns.len());
+    for (column, spec) in layout.columns.iter().enumerate() {
+        values.push(match cell(column) {
+            None => spec.when_blank.clone(),
             Some(text) => parse_cell(text, &spec.kind).map_err(|expected| RowError {
                 row: raw.row,
                 key: key.clone(),
                 column: Some(spec.header.clone()),
                 raw: Some(text.to_string()),
                 expected,
-            }),
-        })
-        .collect::<Result<Vec<Value>, RowError>>()?;
+            })?,
+        });
+    }
     Ok(Record { row: raw.row, key, values })
 }
 

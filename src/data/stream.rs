@@ -238,24 +238,28 @@ impl Read for Watched {
         progress.bytes.set(progress.bytes.get().saturating_add(count as u64));
         // The csv crate's quoting rules: a quote opens a quoted cell only at the start of a
         // cell, and `""` inside one is a literal quote. Bytes suffice: these are all ASCII.
-        for byte in buffer.iter().take(count) {
+        // Between two quotes only the last byte matters, so the scan jumps from quote to quote.
+        let mut rest = buffer.get(..count).unwrap_or_default();
+        while !rest.is_empty() {
+            let quote = memchr::memchr(b'"', rest);
             if progress.inside_quotes.get() {
-                if *byte == b'"' {
-                    progress.inside_quotes.set(false);
-                    progress.just_closed.set(true);
-                }
+                let Some(at) = quote else { break };
+                progress.inside_quotes.set(false);
+                progress.just_closed.set(true);
+                rest = rest.get(at + 1..).unwrap_or_default();
                 continue;
             }
-            match *byte {
-                b'"' if progress.at_cell_start.get() || progress.just_closed.get() => {
-                    progress.inside_quotes.set(true);
-                    progress.at_cell_start.set(false);
-                }
-                b'\n' | b'\r' => progress.at_cell_start.set(true),
-                byte if byte == self.delimiter => progress.at_cell_start.set(true),
-                _ => progress.at_cell_start.set(false),
+            let before = rest.get(..quote.unwrap_or(rest.len())).unwrap_or_default();
+            if let Some(last) = before.last() {
+                progress.at_cell_start.set(matches!(*last, b'\n' | b'\r') || *last == self.delimiter);
+                progress.just_closed.set(false);
             }
+            let Some(at) = quote else { break };
+            let opens = progress.at_cell_start.get() || progress.just_closed.get();
+            progress.inside_quotes.set(opens);
+            progress.at_cell_start.set(false);
             progress.just_closed.set(false);
+            rest = rest.get(at + 1..).unwrap_or_default();
         }
         Ok(count)
     }
@@ -364,12 +368,15 @@ impl CsvRows {
         let row = content_line.saturating_sub(self.line_breaks_before);
         self.line_breaks_before = self.line_breaks_before.saturating_add(breaks);
         self.fallback_row = row;
-        let blank = self.record.iter().all(|cell| cell.trim().is_empty()) && !swallowed_by_quote;
-        let cells = if blank {
+        let mut cells = Cells::with_capacity(self.record.as_slice().len(), self.record.len());
+        for cell in &self.record {
+            cells.push(cell);
+        }
+        let cells = if cells.is_blank() && !swallowed_by_quote {
             // Counted and dropped by the stream, whatever its number of separators.
             Ok(Cells::blank(self.headers))
-        } else if self.record.len() == self.headers {
-            Ok(self.record.iter().collect())
+        } else if cells.len() == self.headers {
+            Ok(cells)
         } else {
             Err(super::table::ragged_row(row, self.headers, self.record.len()))
         };
