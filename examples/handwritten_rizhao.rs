@@ -8,8 +8,8 @@
 //!
 //! `--set listing_support_rate=10%` (and `exhibition_subsidy_rate`, `loan_interest_subsidy_rate`)
 //! gives a rate the document leaves open, as `policy eval --set` does. `--threads N` decides on
-//! N threads (default 1) while one more reads and another writes. Exit code 1 when a row was
-//! rejected, as `policy eval`. The rules themselves are in `benches/rizhao/handwritten.rs`.
+//! N threads (default 1) while one more reads and another writes. A key an earlier row had makes
+//! the row an error, as in `policy eval`. Exit code 1 when a row was rejected, as `policy eval`. The rules themselves are in `benches/rizhao/handwritten.rs`.
 
 #[path = "../benches/rizhao/handwritten.rs"]
 mod handwritten;

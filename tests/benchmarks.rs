@@ -91,7 +91,9 @@ fn generated_file(name: &str, rows: u64, seed: u64) -> PathBuf {
 
 #[test]
 fn the_baseline_decides_the_city_sample_and_the_edge_cases_as_policy_eval() {
-    for data in ["examples/rizhao/enterprises.csv", "tests/cases/enterprises-edge.csv"] {
+    for data in
+        ["examples/rizhao/enterprises.csv", "tests/cases/enterprises-edge.csv", "tests/hostile/duplicate-key.csv"]
+    {
         assert_same_as_policy_eval(Path::new(data), &[]);
         assert_same_as_policy_eval(Path::new(data), &RATES);
     }

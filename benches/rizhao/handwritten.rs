@@ -866,7 +866,13 @@ fn write_failure(error: std::io::Error) -> String {
 struct Row {
     number: usize,
     cells: Result<csv::StringRecord, String>,
+    /// An earlier row had the same key: rejected, as `policy eval` rejects it.
+    duplicate: bool,
 }
+
+/// What `policy eval` says of a row whose key an earlier row had.
+const DUPLICATE_KEY: &str =
+    "an earlier row has the same key: one row per record, so that nothing is decided or paid twice";
 
 fn decide_row(
     row: &Row,
@@ -879,6 +885,7 @@ fn decide_row(
     counts.rows += 1;
     let (key, outcome) = match &row.cells {
         Err(problem) => (None, Err(problem.clone())),
+        Ok(cells) if row.duplicate => (cell(cells, positions, 0), Err(DUPLICATE_KEY.to_string())),
         Ok(cells) => {
             let key = cell(cells, positions, 0);
             let outcome = read_enterprise(cells, positions)
@@ -1013,6 +1020,8 @@ struct CsvRows<R> {
     /// Whether lines end in `\r\n`, which the csv reader finishes at the `\r`.
     carriage_returns: bool,
     line_breaks_before: usize,
+    /// The fingerprints of the keys read so far.
+    keys: hashbrown::HashTable<u64>,
 }
 
 impl<R: Read> CsvRows<R> {
@@ -1048,6 +1057,7 @@ impl<R: Read> CsvRows<R> {
             header_cells: header.len(),
             carriage_returns,
             line_breaks_before: line_breaks_in(&header),
+            keys: hashbrown::HashTable::new(),
         })
     }
 
@@ -1089,7 +1099,21 @@ impl<R: Read> CsvRows<R> {
                     record.len()
                 ))
             };
-            return Ok(Some(Row { number, cells }));
+            // Keys are checked here, in file order, as `policy eval`'s writer checks them: by a
+            // 64-bit fingerprint of each key seen.
+            let duplicate = cells.as_ref().ok().and_then(|cells| cell(cells, &self.positions, 0)).is_some_and(|key| {
+                let mut hasher = std::hash::DefaultHasher::new();
+                std::hash::Hash::hash(key, &mut hasher);
+                let fingerprint = std::hash::Hasher::finish(&hasher);
+                match self.keys.entry(fingerprint, |seen| *seen == fingerprint, |seen| *seen) {
+                    hashbrown::hash_table::Entry::Occupied(_) => true,
+                    hashbrown::hash_table::Entry::Vacant(place) => {
+                        place.insert(fingerprint);
+                        false
+                    }
+                }
+            });
+            return Ok(Some(Row { number, cells, duplicate }));
         }
     }
 }
