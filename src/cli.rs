@@ -610,11 +610,10 @@ fn evaluate_file(
             })),
             None => Box::new(batch_receiver.into_iter()),
         };
-        // The reading thread is busy when deciding is light; explaining makes every row heavy,
-        // and then the reader mostly waits, so the pool gets every job.
-        let workers = if options.explain.is_some() { jobs } else { jobs.saturating_sub(1).max(1) };
+        // A pool thread per job: the reading thread and this one (writing) often wait, and a
+        // pool of one fewer left the reading, deciding and writing of a batch to run in turn.
         let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(workers)
+            .num_threads(jobs)
             // Expressions may nest as deep as the parser allows (`syntax::MOST_NESTING`); the
             // evaluator walks them recursively, so workers get the main thread's stack size.
             .stack_size(8 << 20)
@@ -691,7 +690,8 @@ impl Deciding<'_> {
     }
 }
 
-/// Decides every batch on the pool and writes the results in input order.
+/// Decides every batch on the pool and writes the results in input order. With more than one
+/// job, a batch is decided while the one before it is written.
 #[allow(clippy::too_many_arguments)]
 fn write_decisions(
     context: &Deciding,
@@ -717,26 +717,7 @@ fn write_decisions(
         }
         None => out,
     };
-    let mut sink = std::io::BufWriter::with_capacity(1 << 20, destination);
-    let headers = output::flat_headers(model, program);
-    let mut workbook = match options.format {
-        EvalFormat::Xlsx => Some(
-            output::XlsxOutput::new(&headers)
-                .map_err(|error| Failure(format!("cannot write the workbook: {error}")))?,
-        ),
-        _ => None,
-    };
-    let mut table_rows: Vec<Vec<String>> = Vec::new();
-    if matches!(options.format, EvalFormat::Csv) {
-        // A BOM so that Excel on Chinese Windows opens the UTF-8 file correctly.
-        sink.write_all("\u{FEFF}".as_bytes())?;
-    }
-    let csv_error = |error: csv::Error| Failure(format!("cannot write CSV: {error}"));
-    if matches!(options.format, EvalFormat::Csv) {
-        sink.write_all(&csv_lines(std::slice::from_ref(&headers)).map_err(csv_error)?)?;
-    }
-    let mut tally = output::Tally::new(program);
-    let mut keys = data::KeyRegister::default();
+    let mut writer = Writer::new(context, destination)?;
     let started = std::time::Instant::now();
     let mut bar: Option<indicatif::ProgressBar> = None;
     let show_progress = colour && std::io::IsTerminal::is_terminal(&std::io::stderr());
@@ -744,84 +725,41 @@ fn write_decisions(
     let explaining = options
         .explain
         .map(|lang| explain::Explaining::new(model, program, &context.loaded.source, lang, explain::Detail::Deciding));
-    let mut stopped = false;
-    for batch in batches {
-        if stopped {
-            break;
-        }
-        let mut csv_rows: Vec<Vec<String>> = Vec::new();
-        let decided: Vec<RowResult> = if jobs > 1 {
-            pool.install(|| batch.par_iter().map(|raw| context.decide(raw, explaining.as_ref())).collect())
+    let decide_batch = |batch: &[data::RawRow]| -> Vec<RowResult> {
+        if jobs > 1 {
+            batch.par_iter().map(|raw| context.decide(raw, explaining.as_ref())).collect()
         } else {
             batch.iter().map(|raw| context.decide(raw, explaining.as_ref())).collect()
-        };
-        for RowResult { decided: mut result, mut outcome, key, row } in decided {
-            if stopped {
-                break;
-            }
-            if key.as_deref().is_some_and(|key| options.check_keys && keys.seen_before(key)) {
-                let message = data::DUPLICATE_KEY.to_string();
-                result = Decided::Rejected { key, row, message };
-                outcome = None;
-            }
-            stopped = options.strict && outcome.is_none();
-            match &outcome {
-                Some(outcome) => tally.add(program, outcome),
-                None => tally.reject(),
-            }
-            match result {
-                Decided::Line(line) => {
-                    sink.write_all(line.as_bytes())?;
-                    sink.write_all(b"\n")?;
-                }
-                Decided::Bytes(line) => {
-                    sink.write_all(&line)?;
-                    sink.write_all(b"\n")?;
-                }
-                Decided::Flat(row) => match options.format {
-                    EvalFormat::Csv | EvalFormat::Xlsx => csv_rows.push(row),
-                    _ => table_rows.push(row),
-                },
-                Decided::Rejected { key, row, message } => {
-                    writeln!(
-                        err,
-                        "row {row}{}: {message}",
-                        key.as_ref().map(|key| format!(" ({key})")).unwrap_or_default()
-                    )?;
-                    match options.format {
-                        EvalFormat::Jsonl => writeln!(sink, "{}", output::error_json(key.as_deref(), row, &message))?,
-                        EvalFormat::Csv | EvalFormat::Xlsx => {
-                            csv_rows.push(output::flat_error_row(headers.len(), key.as_deref(), row, &message))
-                        }
-                        EvalFormat::Table => {
-                            table_rows.push(output::flat_error_row(headers.len(), key.as_deref(), row, &message))
-                        }
-                    }
-                }
-            }
         }
-        match workbook.as_mut() {
-            Some(workbook) => {
-                for row in &csv_rows {
-                    workbook.write_row(row).map_err(|error| Failure(format!("cannot write the workbook: {error}")))?;
-                }
-            }
-            None if !csv_rows.is_empty() => sink.write_all(&csv_lines(&csv_rows).map_err(csv_error)?)?,
-            None => {}
+    };
+    let mut pending: Option<Vec<RowResult>> = None;
+    for batch in batches {
+        if writer.stopped {
+            break;
         }
-        update_progress(&mut bar, show_progress, started, progress, tally.rows);
+        if jobs > 1 {
+            // The pool decides this batch while this thread writes the one before.
+            let mut decided = None;
+            pool.in_place_scope(|scope| {
+                scope.spawn(|_| decided = Some(decide_batch(&batch)));
+                match pending.take() {
+                    Some(previous) => writer.write(previous, err),
+                    None => Ok(()),
+                }
+            })?;
+            pending = decided;
+        } else {
+            writer.write(decide_batch(&batch), err)?;
+        }
+        update_progress(&mut bar, show_progress, started, progress, writer.tally.rows);
+    }
+    if let Some(last) = pending.take() {
+        writer.write(last, err)?;
     }
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    if matches!(options.format, EvalFormat::Table) {
-        sink.write_all(output::text_table(&headers, &table_rows).as_bytes())?;
-    }
-    sink.flush()?;
-    drop(sink);
-    if let (Some(workbook), Some(path)) = (workbook, options.output) {
-        workbook.save(path).map_err(|error| Failure(format!("cannot write {}: {error}", path.display())))?;
-    }
+    let (mut tally, stopped) = writer.finish()?;
     tally.add_blank(context.blank_rows.count());
     if stopped {
         writeln!(err, "stopped at the first row that could not be decided (--strict)")?;
@@ -842,6 +780,134 @@ fn write_decisions(
         }
     }
     Ok(i32::from(tally.rejected > 0))
+}
+
+/// Writes decided rows in input order, in the chosen format, and counts them; rejects a row
+/// whose key an earlier row had.
+struct Writer<'a, 'w> {
+    options: &'a EvalOptions<'a>,
+    program: &'a Program,
+    sink: std::io::BufWriter<&'w mut dyn Write>,
+    headers: Vec<String>,
+    workbook: Option<output::XlsxOutput>,
+    table_rows: Vec<Vec<String>>,
+    tally: output::Tally,
+    keys: data::KeyRegister,
+    /// `--strict` met a row that could not be decided: nothing more is written.
+    stopped: bool,
+}
+
+impl<'a, 'w> Writer<'a, 'w> {
+    fn new(context: &'a Deciding, destination: &'w mut dyn Write) -> Result<Writer<'a, 'w>, Failure> {
+        let (model, program, options) = (&context.loaded.model, context.program, context.options);
+        let mut sink = std::io::BufWriter::with_capacity(1 << 20, destination);
+        let headers = output::flat_headers(model, program);
+        let workbook = match options.format {
+            EvalFormat::Xlsx => Some(
+                output::XlsxOutput::new(&headers)
+                    .map_err(|error| Failure(format!("cannot write the workbook: {error}")))?,
+            ),
+            _ => None,
+        };
+        if matches!(options.format, EvalFormat::Csv) {
+            // A BOM so that Excel on Chinese Windows opens the UTF-8 file correctly.
+            sink.write_all("\u{FEFF}".as_bytes())?;
+            sink.write_all(&csv_lines(std::slice::from_ref(&headers)).map_err(csv_error)?)?;
+        }
+        Ok(Writer {
+            options,
+            program,
+            sink,
+            headers,
+            workbook,
+            table_rows: Vec::new(),
+            tally: output::Tally::new(program),
+            keys: data::KeyRegister::default(),
+            stopped: false,
+        })
+    }
+
+    fn write(&mut self, decided: Vec<RowResult>, err: &mut dyn Write) -> Result<(), Failure> {
+        let (options, program) = (self.options, self.program);
+        let mut csv_rows: Vec<Vec<String>> = Vec::new();
+        for RowResult { decided: mut result, mut outcome, key, row } in decided {
+            if self.stopped {
+                break;
+            }
+            if key.as_deref().is_some_and(|key| options.check_keys && self.keys.seen_before(key)) {
+                let message = data::DUPLICATE_KEY.to_string();
+                result = Decided::Rejected { key, row, message };
+                outcome = None;
+            }
+            self.stopped = options.strict && outcome.is_none();
+            match &outcome {
+                Some(outcome) => self.tally.add(program, outcome),
+                None => self.tally.reject(),
+            }
+            match result {
+                Decided::Line(line) => {
+                    self.sink.write_all(line.as_bytes())?;
+                    self.sink.write_all(b"\n")?;
+                }
+                Decided::Bytes(line) => {
+                    self.sink.write_all(&line)?;
+                    self.sink.write_all(b"\n")?;
+                }
+                Decided::Flat(row) => match options.format {
+                    EvalFormat::Csv | EvalFormat::Xlsx => csv_rows.push(row),
+                    _ => self.table_rows.push(row),
+                },
+                Decided::Rejected { key, row, message } => {
+                    writeln!(
+                        err,
+                        "row {row}{}: {message}",
+                        key.as_ref().map(|key| format!(" ({key})")).unwrap_or_default()
+                    )?;
+                    let columns = self.headers.len();
+                    match options.format {
+                        EvalFormat::Jsonl => {
+                            writeln!(self.sink, "{}", output::error_json(key.as_deref(), row, &message))?
+                        }
+                        EvalFormat::Csv | EvalFormat::Xlsx => {
+                            csv_rows.push(output::flat_error_row(columns, key.as_deref(), row, &message))
+                        }
+                        EvalFormat::Table => {
+                            self.table_rows.push(output::flat_error_row(columns, key.as_deref(), row, &message))
+                        }
+                    }
+                }
+            }
+        }
+        match self.workbook.as_mut() {
+            Some(workbook) => {
+                for row in &csv_rows {
+                    workbook.write_row(row).map_err(|error| Failure(format!("cannot write the workbook: {error}")))?;
+                }
+            }
+            None if !csv_rows.is_empty() => self.sink.write_all(&csv_lines(&csv_rows).map_err(csv_error)?)?,
+            None => {}
+        }
+        Ok(())
+    }
+}
+
+impl Writer<'_, '_> {
+    /// Writes what is written at the end (a text table, a workbook) and flushes the output;
+    /// the counts, and whether `--strict` stopped the run.
+    fn finish(mut self) -> Result<(output::Tally, bool), Failure> {
+        if matches!(self.options.format, EvalFormat::Table) {
+            self.sink.write_all(output::text_table(&self.headers, &self.table_rows).as_bytes())?;
+        }
+        self.sink.flush()?;
+        if let (Some(workbook), Some(path)) = (self.workbook.take(), self.options.output) {
+            workbook.save(path).map_err(|error| Failure(format!("cannot write {}: {error}", path.display())))?;
+        }
+        Ok((self.tally, self.stopped))
+    }
+}
+
+fn csv_error(error: csv::Error) -> Failure {
+    Failure(format!("cannot write CSV: {error}"))
 }
 
 /// Rows as CSV text, quoted where needed.

@@ -420,9 +420,7 @@ fn write_head(node: &Node, out: &mut Vec<u8>) {
 /// A JSON string. Most text needs no escaping (Chinese is written as it is): that is checked
 /// in one pass the compiler can vectorise and copied whole; anything else goes through serde.
 fn json_str(out: &mut Vec<u8>, text: &str) {
-    let needs_escaping =
-        text.bytes().fold(false, |found, byte| found | (byte < 0x20) | (byte == b'"') | (byte == b'\\'));
-    if needs_escaping {
+    if crate::output::needs_json_escaping(text) {
         json(out, text);
     } else {
         out.push(b'"');
