@@ -14,9 +14,10 @@
 //! [`crate::eval::evaluate`].
 
 use crate::compile::{Code, Operation, Program, StepKind};
-use crate::eval::{compare, evaluate_borrowed, EvalError};
-use crate::syntax::{CompareOperator, Connective};
+use crate::eval::{arithmetic, compare, evaluate_borrowed, EvalError};
+use crate::syntax::{BinaryOperator, CompareOperator, Connective};
 use crate::value::Value;
+use chrono::{Datelike, NaiveDate};
 use std::cmp::Ordering;
 use std::sync::Arc;
 
@@ -65,7 +66,23 @@ pub(crate) enum Test {
         element: Operand,
         set: ConstantSet,
     },
+    /// A data date shifted by a constant duration and compared with a constant date
+    /// (`registered_on + 2 years <= as_of`). The shift never decreases a date, so the test is
+    /// the date itself within a window worked out once (`registered_on <= 2022-06-30`): it holds
+    /// for `after < day <= until` (days of the common era), or outside that when `inside` is
+    /// false. A date outside [`DATA_DAYS`], or anything but a date, goes the `general` way.
+    DateWindow {
+        field: usize,
+        after: i32,
+        until: i32,
+        inside: bool,
+        general: Box<Test>,
+    },
 }
+
+/// The days a data date can take (years 0000 to 9999, as cells are read), as days of the
+/// common era. A window is only made when the shift is defined on all of them.
+const DATA_DAYS: std::ops::RangeInclusive<i32> = -365..=3_652_059;
 
 /// An expression lowered only as far as where its value comes from.
 #[derive(Debug, Clone)]
@@ -128,8 +145,21 @@ impl Test {
                 deciding: *connective == Connective::Any,
                 parts: parts.iter().map(Test::lower).collect(),
             },
-            Operation::Compare { operator, left, right } => {
-                let (left, right) = (Operand::lower(left), Operand::lower(right));
+            Operation::Compare { operator, left: left_code, right: right_code } => {
+                let (left, right) = (Operand::lower(left_code), Operand::lower(right_code));
+                let window = match (&left, &right) {
+                    (Operand::General(shifted), Operand::Constant(Value::Date(limit))) => {
+                        DateWindow::of(*operator, shifted, *limit)
+                    }
+                    (Operand::Constant(Value::Date(limit)), Operand::General(shifted)) => {
+                        DateWindow::of(operator.flipped(), shifted, *limit)
+                    }
+                    _ => None,
+                };
+                if let Some(DateWindow { field, after, until, inside }) = window {
+                    let general = Box::new(Test::Compare { operator: *operator, left, right });
+                    return Test::DateWindow { field, after, until, inside, general };
+                }
                 match (operator, right) {
                     (CompareOperator::In | CompareOperator::NotIn, Operand::Constant(list @ Value::List(_))) => {
                         Test::Member {
@@ -178,7 +208,77 @@ impl Test {
             }),
             Test::Member { inside, element, set } => element
                 .with_value(record, slots, failure, |element| set.contains(element).map(|found| found == *inside)),
+            Test::DateWindow { field, after, until, inside, general } => match record.get(*field) {
+                Some(Value::Date(date)) if DATA_DAYS.contains(&date.num_days_from_ce()) => {
+                    let day = date.num_days_from_ce();
+                    Some((*after < day && day <= *until) == *inside)
+                }
+                _ => general.truth(record, slots, failure),
+            },
         }
+    }
+}
+
+/// The window of [`Test::DateWindow`] for `field ± period <operator> limit`.
+struct DateWindow {
+    field: usize,
+    after: i32,
+    until: i32,
+    inside: bool,
+}
+
+impl DateWindow {
+    fn of(operator: CompareOperator, shifted: &Code, limit: NaiveDate) -> Option<DateWindow> {
+        let Operation::Binary { operator: arithmetic_operator, left, right, .. } = &shifted.operation else {
+            return None;
+        };
+        let (field, period) = match (&left.operation, constant(right), constant(left), &right.operation) {
+            (Operation::Field(field), Some(period @ Value::Duration(_)), _, _) => (*field, period),
+            (_, _, Some(period @ Value::Duration(_)), Operation::Field(field))
+                if *arithmetic_operator == BinaryOperator::Add =>
+            {
+                (*field, period)
+            }
+            _ => return None,
+        };
+        // The evaluator's own arithmetic; the window is made only where it never fails.
+        let shift = |day: i32| -> Option<NaiveDate> {
+            match arithmetic(*arithmetic_operator, &Value::Date(NaiveDate::from_num_days_from_ce_opt(day)?), &period) {
+                Ok(Value::Date(date)) => Some(date),
+                _ => None,
+            }
+        };
+        let (first, last) = (*DATA_DAYS.start(), *DATA_DAYS.end());
+        shift(first)?;
+        shift(last)?;
+        // The last day whose shifted date is before (or on) the limit; `first - 1` when none is.
+        let last_day = |holds: &dyn Fn(NaiveDate) -> bool| -> Option<i32> {
+            if !holds(shift(first)?) {
+                return Some(first - 1);
+            }
+            let (mut passing, mut failing) = (first, last + 1);
+            while failing - passing > 1 {
+                let middle = passing + (failing - passing) / 2;
+                if holds(shift(middle)?) {
+                    passing = middle;
+                } else {
+                    failing = middle;
+                }
+            }
+            Some(passing)
+        };
+        let on_or_before = last_day(&|shifted| shifted <= limit)?;
+        let before = last_day(&|shifted| shifted < limit)?;
+        let (after, until, inside) = match operator {
+            CompareOperator::LessOrEqual => (i32::MIN, on_or_before, true),
+            CompareOperator::Less => (i32::MIN, before, true),
+            CompareOperator::Greater => (i32::MIN, on_or_before, false),
+            CompareOperator::GreaterOrEqual => (i32::MIN, before, false),
+            CompareOperator::Equal => (before, on_or_before, true),
+            CompareOperator::NotEqual => (before, on_or_before, false),
+            CompareOperator::In | CompareOperator::NotIn => return None,
+        };
+        Some(DateWindow { field, after, until, inside })
     }
 }
 

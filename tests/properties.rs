@@ -196,6 +196,67 @@ fn tree_decisions(
         .collect()
 }
 
+/// `date ± duration` compared with a constant date is decided by a window on the date itself
+/// (`plan::Test::DateWindow`): on every day of seven years, month ends and a leap day among
+/// them, with every operator, both orders and several shifts, it decides as the tree evaluator.
+#[test]
+fn shifted_dates_compared_with_a_constant_decide_as_the_tree_evaluator() {
+    let shifts = ["+ 2 years", "+ 1 month", "+ 13 months", "+ 1 day", "+ 30 days", "+ 0 days", "- 1 month", "- 1 year"];
+    let mut rules = Vec::new();
+    for (index, shift) in shifts.iter().enumerate() {
+        for operator in ["<=", "<", ">", ">=", "=", "!="] {
+            for limit in ["as_of", "2023-03-31"] {
+                let number = rules.len();
+                let when = if index % 2 == 0 {
+                    format!("founded {shift} {operator} {limit}")
+                } else {
+                    format!("{limit} {operator} founded {shift}")
+                };
+                rules.push(format!("rule r{number} for firm\n  cite \"二\"\n  when {when}"));
+            }
+        }
+    }
+    let source = format!(
+        "policy \"日期\"\n  in force from 2020-01-01\n  cite \"一\"\n\nentity firm\n  key id\n  field id: text from \"编号\"\n  field founded: date from \"成立日期\"\n\n{}",
+        rules.join("\n\n")
+    );
+    let checked = checked(&source);
+    assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
+    let settings = policy::compile::Settings {
+        as_of: chrono::NaiveDate::from_ymd_opt(2024, 2, 29).unwrap(),
+        overrides: Vec::new(),
+    };
+    let program = policy::compile::compile(&checked.model, 0, &settings);
+    let mut data = String::from("编号,成立日期\n,\n");
+    let mut day = chrono::NaiveDate::from_ymd_opt(2018, 1, 1).unwrap();
+    while day < chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap() {
+        data.push_str(&format!("D{day},{day}\n"));
+        day = day.succ_opt().unwrap();
+    }
+    data.push_str("Z,9999-12-31\nA,0000-01-01\n");
+    let table = policy::data::read_table(data.as_bytes(), policy::data::InputFormat::Csv).unwrap();
+    let mut decided = 0;
+    for record in policy::data::read_records(&program.layout, &table).unwrap() {
+        let record = record.unwrap();
+        let outcome = policy::eval::decide(&program, &record.values);
+        // Only rules, none reading another: each evaluated alone.
+        let tree = program
+            .steps
+            .iter()
+            .flat_map(|step| step.kind.codes())
+            .map(|code| policy::eval::evaluate(code, &record.values, &[]));
+        match outcome {
+            Ok(outcome) => {
+                let tree: Vec<_> = tree.map(Result::unwrap).collect();
+                assert_eq!(outcome.slots, tree, "{:?}", record.key);
+                decided += 1;
+            }
+            Err(_) => assert!(tree.into_iter().any(|value| value.is_err()), "{:?}", record.key),
+        }
+    }
+    assert!(decided > 2_500, "{decided}");
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
