@@ -619,7 +619,14 @@ fn evaluate_file(
             .stack_size(8 << 20)
             .build()
             .map_err(|error| Failure(format!("cannot start worker threads: {error}")))?;
-        let context = Deciding { loaded: &loaded, blank_rows, program: &program, binding: &binding, options };
+        let context = Deciding {
+            loaded: &loaded,
+            blank_rows,
+            program: &program,
+            binding: &binding,
+            options,
+            texts: Default::default(),
+        };
         write_decisions(&context, batches, &pool, jobs, (size, &read), out, err, colour)
     })
 }
@@ -632,6 +639,8 @@ struct Deciding<'a> {
     program: &'a Program,
     binding: &'a data::Binding,
     options: &'a EvalOptions<'a>,
+    /// Each worker's texts seen so far, column by column.
+    texts: crate::pool::Pool<data::TextCache>,
 }
 
 /// One row decided: what to write, the outcome to count, and the row's key and number, by
@@ -644,7 +653,12 @@ struct RowResult {
 }
 
 impl Deciding<'_> {
-    fn decide(&self, raw: &data::RawRow, explaining: Option<&explain::Explaining>) -> RowResult {
+    fn decide(
+        &self,
+        raw: &data::RawRow,
+        explaining: Option<&explain::Explaining>,
+        texts: &mut data::TextCache,
+    ) -> RowResult {
         let model = &self.loaded.model;
         let rejected = |key: Option<String>, row: usize, message: String| RowResult {
             decided: Decided::Rejected { key: key.clone(), row, message },
@@ -652,7 +666,7 @@ impl Deciding<'_> {
             key,
             row,
         };
-        let record = match data::read_record(&self.program.layout, self.binding, raw) {
+        let record = match data::read_record_sharing(&self.program.layout, self.binding, raw, texts) {
             Ok(record) => record,
             Err(error) => {
                 let message = error.to_string();
@@ -727,9 +741,13 @@ fn write_decisions(
         .map(|lang| explain::Explaining::new(model, program, &context.loaded.source, lang, explain::Detail::Deciding));
     let decide_batch = |batch: &[data::RawRow]| -> Vec<RowResult> {
         if jobs > 1 {
-            batch.par_iter().map(|raw| context.decide(raw, explaining.as_ref())).collect()
+            batch
+                .par_iter()
+                .map_init(|| context.texts.lend(), |texts, raw| context.decide(raw, explaining.as_ref(), texts))
+                .collect()
         } else {
-            batch.iter().map(|raw| context.decide(raw, explaining.as_ref())).collect()
+            let mut texts = context.texts.lend();
+            batch.iter().map(|raw| context.decide(raw, explaining.as_ref(), &mut texts)).collect()
         }
     };
     let mut pending: Option<Vec<RowResult>> = None;

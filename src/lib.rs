@@ -23,6 +23,7 @@ pub mod inverse;
 pub mod lsp;
 pub mod output;
 pub mod plan;
+pub mod pool;
 pub mod syntax;
 pub mod testing;
 pub mod value;

@@ -5,7 +5,7 @@
 //! each step's result, so the plan lowers each step once, when the program is compiled:
 //! conditions become [`Test`]s that return yes, no or unknown without building values;
 //! constant sub-expressions (parameters, `as_of`, lists of constants) are folded; membership in
-//! a constant list becomes a sorted lookup or a bit test.
+//! a constant list becomes a hashed lookup or a bit test.
 //!
 //! Invariant: the plan decides exactly as the tree evaluator does. Every fast path handles only
 //! the value shapes it knows and hands anything else to the tree evaluator's own functions
@@ -99,8 +99,9 @@ pub(crate) enum Operand {
 pub(crate) struct ConstantSet {
     /// The list itself: what a value of another shape is compared with.
     list: Value,
-    /// The list's texts, sorted, when every element is a text.
-    texts: Option<Vec<Arc<str>>>,
+    /// The list's texts, when every element is a text: hashed, since texts that share a
+    /// beginning (`新材料`, `新装备`) made a sorted search compare many bytes.
+    texts: Option<std::collections::HashSet<Arc<str>, foldhash::fast::RandomState>>,
     /// The list's enum labels as bits, when every element is a label below 64.
     labels: Option<u64>,
 }
@@ -303,6 +304,8 @@ fn compare_known(operator: CompareOperator, left: &Value, right: &Value) -> Opti
     let ordering = match (left, right) {
         (Value::Number(left), Value::Number(right)) => left.cmp(right),
         (Value::Date(left), Value::Date(right)) => left.cmp(right),
+        (Value::Text(left), Value::Text(right)) if operator == CompareOperator::Equal => return Some(left == right),
+        (Value::Text(left), Value::Text(right)) if operator == CompareOperator::NotEqual => return Some(left != right),
         _ => return compare(operator, left, right).as_bool(),
     };
     match operator {
@@ -377,17 +380,13 @@ impl ConstantSet {
             Value::List(elements) => elements,
             _ => &[],
         };
-        let texts: Option<Vec<Arc<str>>> = elements
+        let texts = elements
             .iter()
             .map(|element| match element {
                 Value::Text(text) => Some(text.clone()),
                 _ => None,
             })
             .collect();
-        let texts = texts.map(|mut texts| {
-            texts.sort();
-            texts
-        });
         let labels = elements.iter().try_fold(0u64, |bits, element| match element {
             Value::Enum(label) if *label < 64 => Some(bits | (1u64 << label)),
             _ => None,
@@ -398,7 +397,7 @@ impl ConstantSet {
     /// Whether the value is in the list: unknown for an unknown value, as `compare` says.
     fn contains(&self, element: &Value) -> Option<bool> {
         match (element, &self.texts, self.labels) {
-            (Value::Text(text), Some(texts), _) => Some(texts.binary_search(text).is_ok()),
+            (Value::Text(text), Some(texts), _) => Some(texts.contains(text)),
             (Value::Enum(label), _, Some(bits)) if *label < 64 => Some(bits & (1u64 << label) != 0),
             _ => compare(CompareOperator::In, element, &self.list).as_bool(),
         }

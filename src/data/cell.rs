@@ -16,6 +16,11 @@ use std::sync::Arc;
 /// because exports write percent columns as numbers of percentage points. Integer cells accept
 /// `12.0` (a whole number written with a zero fraction) but not `1.5`.
 pub fn parse_cell(raw: &str, kind: &ColumnKind) -> Result<Value, String> {
+    read_cell(raw, kind, None)
+}
+
+/// [`parse_cell`], texts taken from `texts` when it already holds them.
+pub(crate) fn read_cell(raw: &str, kind: &ColumnKind, texts: Option<&mut ColumnTexts>) -> Result<Value, String> {
     let text = trim_cell(raw);
     match kind {
         ColumnKind::Bool => parse_bool(text).map(Value::Bool).ok_or_else(|| BOOL_EXPECTED.to_string()),
@@ -28,9 +33,12 @@ pub fn parse_cell(raw: &str, kind: &ColumnKind) -> Result<Value, String> {
         ColumnKind::Percent => parse_percent(text).map(Value::Number),
         ColumnKind::Date => parse_date(text).map(Value::Date),
         ColumnKind::Duration => parse_duration(text).map(Value::Duration),
-        ColumnKind::Text => Ok(Value::Text(Arc::from(text))),
+        ColumnKind::Text => Ok(Value::Text(match texts {
+            Some(texts) => texts.share(text),
+            None => Arc::from(text),
+        })),
         ColumnKind::Enum { labels } => parse_enum(text, labels).map(Value::Enum),
-        ColumnKind::List(item_kind) => parse_list(text, item_kind),
+        ColumnKind::List(item_kind) => parse_list(text, item_kind, texts),
     }
 }
 
@@ -342,16 +350,67 @@ fn parse_enum(text: &str, labels: &[String]) -> Result<u32, String> {
         .ok_or_else(|| format!("one of {}", labels.join(", ")))
 }
 
-fn parse_list(text: &str, item_kind: &ColumnKind) -> Result<Value, String> {
+fn parse_list(text: &str, item_kind: &ColumnKind, mut texts: Option<&mut ColumnTexts>) -> Result<Value, String> {
     let items = text
         .split(LIST_SEPARATORS)
         .map(str::trim)
         .filter(|item| !item.is_empty())
         .map(|item| {
-            parse_cell(item, item_kind).map_err(|item_expected| {
+            read_cell(item, item_kind, texts.as_deref_mut()).map_err(|item_expected| {
                 format!("items separated by 、, each {item_expected} (the item \"{item}\" is not)")
             })
         })
         .collect::<Result<Vec<Value>, String>>()?;
     Ok(Value::List(Arc::from(items)))
+}
+
+/// The texts read so far in each column of a file, shared by the records that repeat them.
+///
+/// Registers repeat a column's texts down the rows (`日照市`, a sector, an honour): one string
+/// for all of them, rather than one each, saves an allocation and a free a cell, and the rules
+/// then compare texts that are already in the cache. A column whose texts rarely repeat (a
+/// name, a code) soon stops being looked up. Only which string a value points to changes:
+/// texts are equal by content.
+#[derive(Debug, Default)]
+pub struct TextCache {
+    columns: Vec<ColumnTexts>,
+}
+
+impl TextCache {
+    pub(crate) fn column(&mut self, column: usize) -> Option<&mut ColumnTexts> {
+        if self.columns.len() <= column {
+            self.columns.resize_with(column + 1, ColumnTexts::default);
+        }
+        self.columns.get_mut(column)
+    }
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct ColumnTexts {
+    texts: std::collections::HashSet<Arc<str>, foldhash::fast::RandomState>,
+    found: u32,
+    missed: u32,
+}
+
+/// A column holds at most this many texts; later new texts are not kept.
+const MOST_TEXTS_A_COLUMN: usize = 1_024;
+/// After this many texts not found, a column is only looked up while at least half are found.
+const MISSES_BEFORE_GIVING_UP: u32 = 256;
+
+impl ColumnTexts {
+    fn share(&mut self, text: &str) -> Arc<str> {
+        if self.missed >= MISSES_BEFORE_GIVING_UP && self.found < self.missed {
+            return Arc::from(text);
+        }
+        if let Some(shared) = self.texts.get(text) {
+            self.found = self.found.saturating_add(1);
+            return Arc::clone(shared);
+        }
+        self.missed = self.missed.saturating_add(1);
+        let shared: Arc<str> = Arc::from(text);
+        if self.texts.len() < MOST_TEXTS_A_COLUMN {
+            self.texts.insert(Arc::clone(&shared));
+        }
+        shared
+    }
 }

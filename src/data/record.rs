@@ -4,7 +4,8 @@
 //! The comparison ignores whitespace and full-width/half-width differences, since Excel users
 //! type `（万元）` and `(万元)` interchangeably.
 
-use super::{parse_cell, ColumnSpec, DataError, RawRow, RawTable, Record, RecordLayout, RowError};
+use super::cell::{read_cell, TextCache};
+use super::{ColumnSpec, DataError, RawRow, RawTable, Record, RecordLayout, RowError};
 
 /// Where each layout column is found among a file's headers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +58,16 @@ pub fn bind(layout: &RecordLayout, headers: &[String]) -> Result<Binding, DataEr
 /// Reads one typed record. The first cell that cannot be read makes the row an error; the
 /// error carries the record's key when the key cell is readable.
 pub fn read_record(layout: &RecordLayout, binding: &Binding, raw: &RawRow) -> Result<Record, RowError> {
+    read_record_sharing(layout, binding, raw, &mut TextCache::default())
+}
+
+/// [`read_record`], texts repeated from earlier rows taken from `texts` (see [`TextCache`]).
+pub fn read_record_sharing(
+    layout: &RecordLayout,
+    binding: &Binding,
+    raw: &RawRow,
+    texts: &mut TextCache,
+) -> Result<Record, RowError> {
     let cells = raw.cells.as_ref().map_err(Clone::clone)?;
     let cell = |column: usize| -> Option<&str> {
         let position = binding.position(column)?;
@@ -68,7 +79,7 @@ pub fn read_record(layout: &RecordLayout, binding: &Binding, raw: &RawRow) -> Re
     for (column, spec) in layout.columns.iter().enumerate() {
         values.push(match cell(column) {
             None => spec.when_blank.clone(),
-            Some(text) => parse_cell(text, &spec.kind).map_err(|expected| RowError {
+            Some(text) => read_cell(text, &spec.kind, texts.column(column)).map_err(|expected| RowError {
                 row: raw.row,
                 key: key.clone(),
                 column: Some(spec.header.clone()),
@@ -83,7 +94,8 @@ pub fn read_record(layout: &RecordLayout, binding: &Binding, raw: &RawRow) -> Re
 /// Binds `layout` to `table` and reads every row, in file order.
 pub fn read_records(layout: &RecordLayout, table: &RawTable) -> Result<Vec<Result<Record, RowError>>, DataError> {
     let binding = bind(layout, &table.headers)?;
-    Ok(table.rows.iter().map(|raw| read_record(layout, &binding, raw)).collect())
+    let mut texts = TextCache::default();
+    Ok(table.rows.iter().map(|raw| read_record_sharing(layout, &binding, raw, &mut texts)).collect())
 }
 
 /// The form of a header used for matching: no whitespace, full-width ASCII as half-width.

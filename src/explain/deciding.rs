@@ -17,7 +17,6 @@ use crate::value::Value;
 use serde::Serialize;
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::Mutex;
 
 /// The item explanations already written in this run, to copy when an item's inputs come again.
 ///
@@ -32,8 +31,8 @@ use std::sync::Mutex;
 pub(super) struct Memories {
     /// For each item of the model, the fields its explanation can read.
     inputs: Vec<Vec<usize>>,
-    /// One memory per thread at work: taken for a record, given back after it.
-    idle: Mutex<Vec<Memory>>,
+    /// One memory per thread at work: lent for a record, given back after it.
+    idle: crate::pool::Pool<Memory>,
 }
 
 /// What one thread remembers; bounded by [`MEMORY_BYTES`].
@@ -71,17 +70,7 @@ impl Memories {
                 fields
             })
             .collect();
-        Memories { inputs, idle: Mutex::new(Vec::new()) }
-    }
-
-    fn take(&self) -> Memory {
-        self.idle.lock().ok().and_then(|mut idle| idle.pop()).unwrap_or_default()
-    }
-
-    fn give_back(&self, memory: Memory) {
-        if let Ok(mut idle) = self.idle.lock() {
-            idle.push(memory);
-        }
+        Memories { inputs, idle: crate::pool::Pool::default() }
     }
 
     /// Makes the key of `item`'s fragment for this record in `memory`; false when the item is
@@ -213,34 +202,30 @@ impl Explaining<'_> {
         out.extend_from_slice(format!(",\"as_of\":\"{}\",\"lang\":", program.as_of).as_bytes());
         json(out, &self.lang);
         out.extend_from_slice(b",\"nodes\":[");
-        let mut memory = self.memories.take();
-        let written = (|| {
-            let mut leaves = Vec::new();
-            let mut leaf_reads = Vec::new();
-            let items = program.decisions.iter().chain(&program.awards).chain(&program.benefits);
-            for (index, item) in items.enumerate() {
-                if index > 0 {
-                    out.push(b',');
-                }
-                if !self.memories.make_key(*item, record, &mut memory) {
-                    leaves.clear();
-                    explainer.write_item(*item, outcome, &mut leaves, &mut leaf_reads, out)?;
-                    continue;
-                }
-                if let Some(fragment) = memory.fragments.get(memory.key.as_slice()) {
-                    out.extend_from_slice(fragment);
-                    memory.found(*item);
-                    continue;
-                }
-                let start = out.len();
+        let mut memory = self.memories.idle.lend();
+        let memory = &mut *memory;
+        let mut leaves = Vec::new();
+        let mut leaf_reads = Vec::new();
+        let items = program.decisions.iter().chain(&program.awards).chain(&program.benefits);
+        for (index, item) in items.enumerate() {
+            if index > 0 {
+                out.push(b',');
+            }
+            if !self.memories.make_key(*item, record, memory) {
                 leaves.clear();
                 explainer.write_item(*item, outcome, &mut leaves, &mut leaf_reads, out)?;
-                memory.remember(*item, out.get(start..).unwrap_or_default());
+                continue;
             }
-            Ok(())
-        })();
-        self.memories.give_back(memory);
-        written?;
+            if let Some(fragment) = memory.fragments.get(memory.key.as_slice()) {
+                out.extend_from_slice(fragment);
+                memory.found(*item);
+                continue;
+            }
+            let start = out.len();
+            leaves.clear();
+            explainer.write_item(*item, outcome, &mut leaves, &mut leaf_reads, out)?;
+            memory.remember(*item, out.get(start..).unwrap_or_default());
+        }
         out.extend_from_slice(b"]}");
         Ok(())
     }

@@ -1,0 +1,50 @@
+//! Per-thread working state of a run, lent out and given back: a thread takes one for a piece
+//! of work and returns it when done, so that what the state has learnt (the texts seen in each
+//! column, the explanations written) outlives rayon's pieces of work while no two threads
+//! share one.
+
+use std::ops::{Deref, DerefMut};
+use std::sync::Mutex;
+
+/// States not in use; at most one per thread that ever worked at once, since each gives its
+/// back.
+#[derive(Debug, Default)]
+pub struct Pool<T>(Mutex<Vec<T>>);
+
+impl<T: Default> Pool<T> {
+    /// A state for the caller alone until the guard is dropped: one given back earlier, or a
+    /// new one.
+    pub fn lend(&self) -> Lent<'_, T> {
+        let state = self.0.lock().ok().and_then(|mut idle| idle.pop()).unwrap_or_default();
+        Lent { state, pool: self }
+    }
+}
+
+/// A state lent by a [`Pool`], given back when dropped.
+#[derive(Debug)]
+pub struct Lent<'p, T: Default> {
+    state: T,
+    pool: &'p Pool<T>,
+}
+
+impl<T: Default> Deref for Lent<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.state
+    }
+}
+
+impl<T: Default> DerefMut for Lent<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.state
+    }
+}
+
+impl<T: Default> Drop for Lent<'_, T> {
+    fn drop(&mut self) {
+        if let Ok(mut idle) = self.pool.0.lock() {
+            idle.push(std::mem::take(&mut self.state));
+        }
+    }
+}
