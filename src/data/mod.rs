@@ -131,53 +131,36 @@ pub struct RawRow {
     pub cells: Result<Cells, RowError>,
 }
 
-/// The trimmed cells of one row in one buffer: two allocations a row rather than one a cell,
-/// which was a fifth of the time of reading a large file.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// The cells of one row as the CSV reader read them, in its one buffer (two allocations a row
+/// rather than one a cell, which was a fifth of the time of reading a large file), handed to
+/// the worker that decides the row as they are: each cell is trimmed when it is asked for.
+#[derive(Debug, Clone, Default)]
 pub struct Cells {
-    text: String,
-    /// Where each cell ends in `text`; a cell starts where the one before it ends.
-    ends: Vec<usize>,
+    record: csv::StringRecord,
 }
 
 impl Cells {
     /// `count` blank cells.
     pub fn blank(count: usize) -> Cells {
-        Cells { text: String::new(), ends: vec![0; count] }
+        std::iter::repeat_n("", count).collect()
     }
 
-    /// The text of cell `index`; `None` when it is blank or beyond the row.
+    /// The trimmed text of cell `index`; `None` when it is blank or beyond the row.
     pub fn get(&self, index: usize) -> Option<&str> {
-        let end = *self.ends.get(index)?;
-        let start = match index.checked_sub(1) {
-            Some(before) => *self.ends.get(before)?,
-            None => 0,
-        };
-        self.text.get(start..end).filter(|text| !text.is_empty())
+        self.record.get(index).map(cell::trim_cell).filter(|text| !text.is_empty())
     }
 
     pub fn len(&self) -> usize {
-        self.ends.len()
+        self.record.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.record.is_empty()
     }
 
     /// Every cell blank: a row that names no record.
     pub fn is_blank(&self) -> bool {
-        self.text.is_empty()
-    }
-
-    /// Empty cells with room for `bytes` of text in `count` cells: one allocation each.
-    pub fn with_capacity(bytes: usize, count: usize) -> Cells {
-        Cells { text: String::with_capacity(bytes), ends: Vec::with_capacity(count) }
-    }
-
-    /// Adds a cell after the others, trimmed.
-    pub fn push(&mut self, cell: &str) {
-        self.text.push_str(cell::trim_cell(cell));
-        self.ends.push(self.text.len());
+        self.record.iter().all(|text| cell::trim_cell(text).is_empty())
     }
 
     /// The cells as separate strings, `None` for a blank one.
@@ -186,15 +169,26 @@ impl Cells {
     }
 }
 
-/// Cells from their text, trimmed here.
+/// Rows are equal when their trimmed cells are.
+impl PartialEq for Cells {
+    fn eq(&self, other: &Cells) -> bool {
+        self.len() == other.len() && (0..self.len()).all(|index| self.get(index) == other.get(index))
+    }
+}
+
+impl Eq for Cells {}
+
+/// A row the CSV reader read, kept as it is.
+impl From<csv::StringRecord> for Cells {
+    fn from(record: csv::StringRecord) -> Cells {
+        Cells { record }
+    }
+}
+
+/// Cells from their text.
 impl<'a> FromIterator<&'a str> for Cells {
     fn from_iter<T: IntoIterator<Item = &'a str>>(cells: T) -> Cells {
-        let cells = cells.into_iter();
-        let mut row = Cells { text: String::new(), ends: Vec::with_capacity(cells.size_hint().0) };
-        for cell in cells {
-            row.push(cell);
-        }
-        row
+        Cells { record: cells.into_iter().collect() }
     }
 }
 

@@ -305,7 +305,7 @@ fn csv_rows(mut input: Box<dyn BufRead>) -> Result<RowStream, DataError> {
         reader,
         progress,
         headers: headers.len(),
-        record: csv::StringRecord::new(),
+        record_bytes: 0,
         line_breaks_before: line_breaks_in(&header_record),
         fallback_row: 1,
         held: None,
@@ -323,7 +323,8 @@ struct CsvRows {
     reader: csv::Reader<Watched>,
     progress: Rc<Progress>,
     headers: usize,
-    record: csv::StringRecord,
+    /// The length of the last row's text, the size of the next row's buffer.
+    record_bytes: usize,
     /// Line breaks inside the quoted cells of the rows read so far: they advance the line
     /// count, not the spreadsheet row.
     line_breaks_before: usize,
@@ -341,7 +342,10 @@ impl CsvRows {
             return None;
         }
         self.fallback_row = self.fallback_row.saturating_add(1);
-        match self.reader.read_record(&mut self.record) {
+        // A record of its own for each row, sized as the last one: it goes to the worker as
+        // the row's cells, without a copy.
+        let mut record = csv::StringRecord::with_capacity(self.record_bytes, self.headers);
+        match self.reader.read_record(&mut record) {
             Ok(false) => {
                 self.finished = true;
                 return None;
@@ -363,22 +367,20 @@ impl CsvRows {
         let ended_with_line_feed =
             end.byte().checked_sub(1).and_then(|last| self.progress.byte_at(last)) == Some(b'\n');
         let counted_terminator = ended_with_line_feed && !swallowed_by_quote;
-        let breaks = line_breaks_in(&self.record);
+        self.record_bytes = record.as_slice().len();
+        let breaks = line_breaks_in(&record);
         let content_line = end_line.saturating_sub(usize::from(counted_terminator)).saturating_sub(breaks);
         let row = content_line.saturating_sub(self.line_breaks_before);
         self.line_breaks_before = self.line_breaks_before.saturating_add(breaks);
         self.fallback_row = row;
-        let mut cells = Cells::with_capacity(self.record.as_slice().len(), self.record.len());
-        for cell in &self.record {
-            cells.push(cell);
-        }
+        let cells = Cells::from(record);
         let cells = if cells.is_blank() && !swallowed_by_quote {
             // Counted and dropped by the stream, whatever its number of separators.
             Ok(Cells::blank(self.headers))
         } else if cells.len() == self.headers {
             Ok(cells)
         } else {
-            Err(super::table::ragged_row(row, self.headers, self.record.len()))
+            Err(super::table::ragged_row(row, self.headers, cells.len()))
         };
         Some(RawRow { row, cells })
     }
