@@ -526,9 +526,8 @@ impl<R: std::io::Read> std::io::Read for Counting<R> {
 
 /// One row decided: what to write for it, and its outcome for the counts.
 enum Decided {
-    Line(String),
-    /// A line already encoded, written as it is.
-    Bytes(Vec<u8>),
+    /// A JSON line (its line feed included), written into its chunk's text at these bytes.
+    Written(std::ops::Range<usize>),
     Flat(Vec<String>),
     Rejected {
         key: Option<String>,
@@ -652,12 +651,38 @@ struct RowResult {
     row: usize,
 }
 
+/// Consecutive rows of a batch, decided by one worker: their JSON lines one after the other in
+/// one buffer, written out whole unless a row is rejected afterwards (a key seen before). One
+/// buffer rather than one a line: an explained line is 5 KB, and allocating, copying and
+/// freeing each one was a good part of `eval --explain`.
+struct DecidedChunk {
+    text: Vec<u8>,
+    rows: Vec<RowResult>,
+}
+
+/// Rows decided together by one worker, as a [`DecidedChunk`].
+const CHUNK_ROWS: usize = 128;
+
 impl Deciding<'_> {
+    fn decide_chunk(
+        &self,
+        raws: &[data::RawRow],
+        explaining: Option<&explain::Explaining>,
+        texts: &mut data::TextCache,
+    ) -> DecidedChunk {
+        let line_bytes = if explaining.is_some() { EXPLANATION_BYTES } else { 256 };
+        let mut chunk = DecidedChunk { text: Vec::with_capacity(raws.len() * line_bytes), rows: Vec::new() };
+        chunk.rows = raws.iter().map(|raw| self.decide(raw, explaining, texts, &mut chunk.text)).collect();
+        chunk
+    }
+
+    /// Decides one row; a JSON line is appended to `text`.
     fn decide(
         &self,
         raw: &data::RawRow,
         explaining: Option<&explain::Explaining>,
         texts: &mut data::TextCache,
+        text: &mut Vec<u8>,
     ) -> RowResult {
         let model = &self.loaded.model;
         let rejected = |key: Option<String>, row: usize, message: String| RowResult {
@@ -680,23 +705,23 @@ impl Deciding<'_> {
         let key = record.key.as_deref();
         let decided = match self.options.format {
             EvalFormat::Jsonl => {
+                let start = text.len();
                 let line = output::decision_line(model, self.program, key, &outcome);
                 match explaining {
-                    None => Decided::Line(line),
-                    // Written straight after the decision's fields, into the same buffer.
+                    None => text.extend_from_slice(line.as_bytes()),
+                    // Written straight after the decision's fields.
                     Some(explaining) => {
-                        // Explanations run to kilobytes: one allocation, not a doubling each kilobyte.
-                        let mut bytes = Vec::with_capacity(line.len() + EXPLANATION_BYTES);
-                        bytes.extend_from_slice(line.as_bytes());
-                        bytes.pop();
-                        bytes.extend_from_slice(b",\"explanation\":");
-                        if let Err(error) = explaining.write_deciding(key, &record.values, &outcome, &mut bytes) {
+                        text.extend_from_slice(line.strip_suffix('}').unwrap_or(&line).as_bytes());
+                        text.extend_from_slice(b",\"explanation\":");
+                        if let Err(error) = explaining.write_deciding(key, &record.values, &outcome, text) {
+                            text.truncate(start);
                             return rejected(record.key.clone(), record.row, eval_error_text(model, &error));
                         }
-                        bytes.push(b'}');
-                        Decided::Bytes(bytes)
+                        text.push(b'}');
                     }
                 }
+                text.push(b'\n');
+                Decided::Written(start..text.len())
             }
             _ => Decided::Flat(output::flat_row(model, self.program, key, &outcome)),
         };
@@ -739,18 +764,16 @@ fn write_decisions(
     let explaining = options
         .explain
         .map(|lang| explain::Explaining::new(model, program, &context.loaded.source, lang, explain::Detail::Deciding));
-    let decide_batch = |batch: &[data::RawRow]| -> Vec<RowResult> {
+    let decide_chunk =
+        |raws: &[data::RawRow]| context.decide_chunk(raws, explaining.as_ref(), &mut context.texts.lend());
+    let decide_batch = |batch: &[data::RawRow]| -> Vec<DecidedChunk> {
         if jobs > 1 {
-            batch
-                .par_iter()
-                .map_init(|| context.texts.lend(), |texts, raw| context.decide(raw, explaining.as_ref(), texts))
-                .collect()
+            batch.par_chunks(CHUNK_ROWS).map(decide_chunk).collect()
         } else {
-            let mut texts = context.texts.lend();
-            batch.iter().map(|raw| context.decide(raw, explaining.as_ref(), &mut texts)).collect()
+            batch.chunks(CHUNK_ROWS).map(decide_chunk).collect()
         }
     };
-    let mut pending: Option<Vec<RowResult>> = None;
+    let mut pending: Option<Vec<DecidedChunk>> = None;
     for batch in batches {
         if writer.stopped {
             break;
@@ -845,10 +868,19 @@ impl<'a, 'w> Writer<'a, 'w> {
         })
     }
 
-    fn write(&mut self, decided: Vec<RowResult>, err: &mut dyn Write) -> Result<(), Failure> {
+    fn write(&mut self, chunks: Vec<DecidedChunk>, err: &mut dyn Write) -> Result<(), Failure> {
+        for chunk in chunks {
+            self.write_chunk(chunk, err)?;
+        }
+        Ok(())
+    }
+
+    fn write_chunk(&mut self, chunk: DecidedChunk, err: &mut dyn Write) -> Result<(), Failure> {
         let (options, program) = (self.options, self.program);
         let mut csv_rows: Vec<Vec<String>> = Vec::new();
-        for RowResult { decided: mut result, mut outcome, key, row } in decided {
+        // The lines of consecutive rows written so far are written out in one piece.
+        let mut unwritten = 0..0;
+        for RowResult { decided: mut result, mut outcome, key, row } in chunk.rows {
             if self.stopped {
                 break;
             }
@@ -862,15 +894,13 @@ impl<'a, 'w> Writer<'a, 'w> {
                 Some(outcome) => self.tally.add(program, outcome),
                 None => self.tally.reject(),
             }
+            if !matches!(result, Decided::Written(_)) {
+                self.sink.write_all(chunk.text.get(unwritten.clone()).unwrap_or_default())?;
+                unwritten = 0..0;
+            }
             match result {
-                Decided::Line(line) => {
-                    self.sink.write_all(line.as_bytes())?;
-                    self.sink.write_all(b"\n")?;
-                }
-                Decided::Bytes(line) => {
-                    self.sink.write_all(&line)?;
-                    self.sink.write_all(b"\n")?;
-                }
+                Decided::Written(line) if unwritten.is_empty() => unwritten = line,
+                Decided::Written(line) => unwritten.end = line.end,
                 Decided::Flat(row) => match options.format {
                     EvalFormat::Csv | EvalFormat::Xlsx => csv_rows.push(row),
                     _ => self.table_rows.push(row),
@@ -896,6 +926,7 @@ impl<'a, 'w> Writer<'a, 'w> {
                 }
             }
         }
+        self.sink.write_all(chunk.text.get(unwritten).unwrap_or_default())?;
         match self.workbook.as_mut() {
             Some(workbook) => {
                 for row in &csv_rows {
