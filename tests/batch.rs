@@ -59,6 +59,45 @@ fn several_threads_keep_the_input_order_and_decide_the_same() {
     assert_eq!(ids, keys, "one line per row, in input order");
 }
 
+/// Rows whose key an earlier row had, scattered over several chunks and batches (a worker
+/// writes 128 rows' lines into one buffer; the writer leaves a rejected row's line out of it):
+/// with and without explanations, on one thread and on three, each row gives one line in input
+/// order, the repeated keys an error line, every other row the line it gives alone.
+#[test]
+fn rows_rejected_inside_a_chunk_leave_the_other_lines_whole() {
+    let (path, keys) = repeated_sample(300);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    // Data rows 5, 200, 2,100 and 5,000 (after the header) take the key of the row before them.
+    let repeated = [5, 200, 2_100, 5_000];
+    for row in repeated {
+        let earlier_key = keys[row - 1].clone();
+        lines[row + 1] = lines[row + 1].replacen(&keys[row], &earlier_key, 1);
+    }
+    let with_repeats = scratch("repeated-keys.csv");
+    std::fs::write(&with_repeats, lines.join("\n") + "\n").unwrap();
+    let with_repeats = with_repeats.to_str().unwrap();
+    for explain in [false, true] {
+        let extra: &[&str] = if explain { &["--explain"] } else { &[] };
+        let (_, alone, _) = eval(&[&[path.to_str().unwrap(), "--jobs", "1"], extra].concat());
+        let alone: Vec<&str> = alone.lines().collect();
+        let (code, one_thread, _) = eval(&[&[with_repeats, "--jobs", "1"], extra].concat());
+        let (_, three_threads, _) = eval(&[&[with_repeats, "--jobs", "3"], extra].concat());
+        assert_eq!(code, 1, "a rejected row makes the exit code 1");
+        assert_eq!(one_thread, three_threads, "the same lines in the same order");
+        let written: Vec<&str> = one_thread.lines().collect();
+        assert_eq!(written.len(), keys.len(), "one line per row");
+        for (index, line) in written.iter().enumerate() {
+            if repeated.contains(&index) {
+                let error: Json = serde_json::from_str(line).unwrap();
+                assert!(error["error"].as_str().unwrap().contains("same key"), "{line}");
+            } else {
+                assert_eq!(*line, alone[index], "row {index}, --explain {explain}");
+            }
+        }
+    }
+}
+
 #[test]
 fn the_summary_counts_what_was_written() {
     let (_, out, err) = eval(&[ENTERPRISES, "--summary"]);
