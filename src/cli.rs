@@ -263,6 +263,11 @@ impl From<std::io::Error> for Failure {
     }
 }
 
+/// The duplicate-key register could not use its file in the temporary directory.
+fn register_failure(error: std::io::Error) -> Failure {
+    Failure(format!("cannot keep the keys seen in the temporary directory: {error}"))
+}
+
 /// A policy file read, parsed and checked.
 struct Loaded {
     path: String,
@@ -884,7 +889,11 @@ impl<'a, 'w> Writer<'a, 'w> {
             if self.stopped {
                 break;
             }
-            if key.as_deref().is_some_and(|key| options.check_keys && self.keys.seen_before(key)) {
+            let repeated = match key.as_deref() {
+                Some(key) if options.check_keys => self.keys.seen_before(key).map_err(register_failure)?,
+                _ => false,
+            };
+            if repeated {
                 let message = data::DUPLICATE_KEY.to_string();
                 result = Decided::Rejected { key, row, message };
                 outcome = None;
@@ -1073,10 +1082,12 @@ fn explain_records(
                     Ok(record) => (record.row, &record.key),
                     Err(error) => (error.row, &error.key),
                 };
+                let repeated = match key.as_deref() {
+                    Some(key) => keys.seen_before(key).map_err(register_failure)?,
+                    None => false,
+                };
                 let result = match record {
-                    _ if key.as_deref().is_some_and(|key| keys.seen_before(key)) => {
-                        Err((row, key.clone(), data::DUPLICATE_KEY.to_string()))
-                    }
+                    _ if repeated => Err((row, key.clone(), data::DUPLICATE_KEY.to_string())),
                     Ok(record) => explain_one(record).map_err(|message| (record.row, record.key.clone(), message)),
                     Err(error) => Err((error.row, error.key.clone(), error.to_string())),
                 };
