@@ -33,6 +33,10 @@ pub(super) struct Memories {
     inputs: Vec<Vec<usize>>,
     /// One memory per thread at work: lent for a record, given back after it.
     idle: crate::pool::Pool<Memory>,
+    /// What every explanation of the run starts with, up to its key, and what follows the key
+    /// up to the first item: the same for every record.
+    opening: Box<[u8]>,
+    after_id: Box<[u8]>,
 }
 
 /// What one thread remembers; bounded by [`MEMORY_BYTES`].
@@ -53,7 +57,7 @@ const MEMORY_BYTES: usize = 4 << 20;
 const MISSES_BEFORE_GIVING_UP: u32 = 1_000;
 
 impl Memories {
-    pub(super) fn new(model: &crate::check::Model, program: &crate::compile::Program) -> Memories {
+    pub(super) fn new(model: &crate::check::Model, program: &crate::compile::Program, lang: super::Lang) -> Memories {
         let slot_codes = |slot: Option<usize>| {
             slot.and_then(|slot| program.steps.get(slot)).map(|step| step.kind.codes()).unwrap_or_default()
         };
@@ -70,7 +74,18 @@ impl Memories {
                 fields
             })
             .collect();
-        Memories { inputs, idle: crate::pool::Pool::default() }
+        let mut opening = format!("{{\"schema\":{SCHEMA_VERSION},\"policy\":").into_bytes();
+        json_str(&mut opening, &model.header.title);
+        opening.extend_from_slice(b",\"id\":");
+        let mut after_id = b",\"entity\":".to_vec();
+        json_str(
+            &mut after_id,
+            model.entities.get(program.entity).map(|entity| entity.name.as_str()).unwrap_or_default(),
+        );
+        after_id.extend_from_slice(format!(",\"as_of\":\"{}\",\"lang\":", program.as_of).as_bytes());
+        json(&mut after_id, &lang);
+        after_id.extend_from_slice(b",\"nodes\":[");
+        Memories { inputs, idle: crate::pool::Pool::default(), opening: opening.into(), after_id: after_id.into() }
     }
 
     /// Makes the key of `item`'s fragment for this record in `memory`; false when the item is
@@ -191,17 +206,11 @@ impl Explaining<'_> {
         outcome: &Outcome,
         out: &mut Vec<u8>,
     ) -> Result<(), EvalError> {
-        let (model, program) = (self.model, self.program);
+        let program = self.program;
         let explainer = self.explainer(record, outcome, Detail::Deciding);
-        out.extend_from_slice(format!("{{\"schema\":{SCHEMA_VERSION},\"policy\":").as_bytes());
-        json_str(out, &model.header.title);
-        out.extend_from_slice(b",\"id\":");
+        out.extend_from_slice(&self.memories.opening);
         json(out, &key);
-        out.extend_from_slice(b",\"entity\":");
-        json_str(out, model.entities.get(program.entity).map(|entity| entity.name.as_str()).unwrap_or_default());
-        out.extend_from_slice(format!(",\"as_of\":\"{}\",\"lang\":", program.as_of).as_bytes());
-        json(out, &self.lang);
-        out.extend_from_slice(b",\"nodes\":[");
+        out.extend_from_slice(&self.memories.after_id);
         let mut memory = self.memories.idle.lend();
         let memory = &mut *memory;
         let mut leaves = Vec::new();

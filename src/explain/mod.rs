@@ -329,7 +329,7 @@ pub struct Explaining<'a> {
 impl<'a> Explaining<'a> {
     pub fn new(model: &'a Model, program: &'a Program, source: &'a str, lang: Lang, detail: Detail) -> Self {
         let computed_slots = (0..model.items.len()).map(|item| computed_slots(model, program, item)).collect();
-        let memories = deciding::Memories::new(model, program);
+        let memories = deciding::Memories::new(model, program, lang);
         Explaining { model, program, source, lang, detail, computed_slots, leaf_sources: Default::default(), memories }
     }
 
