@@ -630,6 +630,7 @@ fn evaluate_file(
             binding: &binding,
             options,
             texts: Default::default(),
+            lines: output::DecisionLines::new(&loaded.model, &program),
         };
         write_decisions(&context, batches, &pool, jobs, (size, &read), out, err, colour)
     })
@@ -645,6 +646,7 @@ struct Deciding<'a> {
     options: &'a EvalOptions<'a>,
     /// Each worker's texts seen so far, column by column.
     texts: crate::pool::Pool<data::TextCache>,
+    lines: output::DecisionLines<'a>,
 }
 
 /// One row decided: what to write, the outcome to count, and the row's key and number, by
@@ -711,19 +713,18 @@ impl Deciding<'_> {
         let decided = match self.options.format {
             EvalFormat::Jsonl => {
                 let start = text.len();
-                let line = output::decision_line(model, self.program, key, &outcome);
-                match explaining {
-                    None => text.extend_from_slice(line.as_bytes()),
+                self.lines.write(key, &outcome, text);
+                if let Some(explaining) = explaining {
                     // Written straight after the decision's fields.
-                    Some(explaining) => {
-                        text.extend_from_slice(line.strip_suffix('}').unwrap_or(&line).as_bytes());
-                        text.extend_from_slice(b",\"explanation\":");
-                        if let Err(error) = explaining.write_deciding(key, &record.values, &outcome, text) {
-                            text.truncate(start);
-                            return rejected(record.key.clone(), record.row, eval_error_text(model, &error));
-                        }
-                        text.push(b'}');
+                    if text.last() == Some(&b'}') {
+                        text.pop();
                     }
+                    text.extend_from_slice(b",\"explanation\":");
+                    if let Err(error) = explaining.write_deciding(key, &record.values, &outcome, text) {
+                        text.truncate(start);
+                        return rejected(record.key.clone(), record.row, eval_error_text(model, &error));
+                    }
+                    text.push(b'}');
                 }
                 text.push(b'\n');
                 Decided::Written(start..text.len())

@@ -97,60 +97,112 @@ pub fn truth_word(value: &Value) -> &'static str {
 /// One decided record as a JSON Lines object, every field always present, written straight
 /// out: the contract's shape, field order and spelling, without building a JSON tree.
 pub fn decision_line(model: &Model, program: &Program, key: Option<&str>, outcome: &Outcome) -> String {
-    let mut line = String::with_capacity(256);
-    let name = |item: usize| model.items.get(item).map(|definition| definition.name.as_str()).unwrap_or("");
-    line.push_str("{\"id\":");
-    match key {
-        Some(key) => push_json_string(&mut line, key),
-        None => line.push_str("null"),
+    let mut line = Vec::with_capacity(256);
+    DecisionLines::new(model, program).write(key, outcome, &mut line);
+    // Only whole strings and ASCII punctuation were written.
+    String::from_utf8(line).unwrap_or_default()
+}
+
+/// What the decision lines of one program share: each item's name as a JSON string, escaped
+/// once for the run rather than checked on every line.
+#[derive(Debug, Clone)]
+pub struct DecisionLines<'p> {
+    model: &'p Model,
+    program: &'p Program,
+    /// The JSON string of each item's name, by model item.
+    names: Vec<String>,
+}
+
+impl<'p> DecisionLines<'p> {
+    pub fn new(model: &'p Model, program: &'p Program) -> DecisionLines<'p> {
+        let names = model
+            .items
+            .iter()
+            .map(|definition| {
+                let mut name = String::new();
+                push_json_string(&mut name, &definition.name);
+                name
+            })
+            .collect();
+        DecisionLines { model, program, names }
     }
-    line.push_str(",\"decisions\":{");
-    for (index, item) in program.decisions.iter().enumerate() {
-        if index > 0 {
-            line.push(',');
+
+    /// Appends the line of one decided record, without its newline.
+    pub fn write(&self, key: Option<&str>, outcome: &Outcome, line: &mut Vec<u8>) {
+        let (model, program) = (self.model, self.program);
+        let name = |item: usize| self.names.get(item).map(String::as_bytes).unwrap_or(b"\"\"");
+        line.extend_from_slice(b"{\"id\":");
+        match key {
+            Some(key) => push_json_bytes(line, key),
+            None => line.extend_from_slice(b"null"),
         }
-        push_json_string(&mut line, name(*item));
-        line.push(':');
-        push_json_string(&mut line, truth_word(outcome.slot(program, *item)));
-    }
-    line.push_str("},\"awards\":[");
-    let mut first = true;
-    for award in &outcome.awards {
-        if let AwardStatus::Paid(amount) = award.status {
+        line.extend_from_slice(b",\"decisions\":{");
+        for (index, item) in program.decisions.iter().enumerate() {
+            if index > 0 {
+                line.push(b',');
+            }
+            line.extend_from_slice(name(*item));
+            line.extend_from_slice(b":\"");
+            line.extend_from_slice(truth_word(outcome.slot(program, *item)).as_bytes());
+            line.push(b'"');
+        }
+        line.extend_from_slice(b"},\"awards\":[");
+        let mut first = true;
+        for award in &outcome.awards {
+            if let AwardStatus::Paid(amount) = award.status {
+                if !first {
+                    line.push(b',');
+                }
+                first = false;
+                line.extend_from_slice(b"{\"award\":");
+                line.extend_from_slice(name(award.item));
+                line.extend_from_slice(b",\"amount\":\"");
+                line.extend_from_slice(yuan_string(amount).as_bytes());
+                line.extend_from_slice(b"\"}");
+            }
+        }
+        line.extend_from_slice(b"],\"benefits\":[");
+        let mut first = true;
+        for item in program.benefits.iter().filter(|item| outcome.slot(program, **item) == &Value::Bool(true)) {
             if !first {
-                line.push(',');
+                line.push(b',');
             }
             first = false;
-            line.push_str("{\"award\":");
-            push_json_string(&mut line, name(award.item));
-            line.push_str(",\"amount\":");
-            push_json_string(&mut line, &yuan_string(amount));
-            line.push('}');
+            line.extend_from_slice(name(*item));
         }
-    }
-    line.push_str("],\"benefits\":[");
-    let mut first = true;
-    for item in program.benefits.iter().filter(|item| outcome.slot(program, **item) == &Value::Bool(true)) {
-        if !first {
-            line.push(',');
+        line.extend_from_slice(b"],\"values\":{");
+        for (index, item) in program.outputs.iter().enumerate() {
+            let Some(definition) = model.items.get(*item) else { continue };
+            if index > 0 {
+                line.push(b',');
+            }
+            line.extend_from_slice(name(*item));
+            line.push(b':');
+            line.extend_from_slice(
+                value_json(model, &definition.item_type, outcome.slot(program, *item)).to_string().as_bytes(),
+            );
         }
-        first = false;
-        push_json_string(&mut line, name(*item));
-    }
-    line.push_str("],\"values\":{");
-    for (index, item) in program.outputs.iter().enumerate() {
-        let Some(definition) = model.items.get(*item) else { continue };
-        if index > 0 {
-            line.push(',');
+        line.extend_from_slice(b"},\"total\":\"");
+        if outcome.total.is_zero() {
+            line.push(b'0');
+        } else {
+            line.extend_from_slice(yuan_string(outcome.total).as_bytes());
         }
-        push_json_string(&mut line, &definition.name);
-        line.push(':');
-        line.push_str(&value_json(model, &definition.item_type, outcome.slot(program, *item)).to_string());
+        line.extend_from_slice(b"\"}");
     }
-    line.push_str("},\"total\":");
-    push_json_string(&mut line, &yuan_string(outcome.total));
-    line.push('}');
-    line
+}
+
+/// [`push_json_string`] onto bytes.
+fn push_json_bytes(line: &mut Vec<u8>, text: &str) {
+    if needs_json_escaping(text) {
+        let mut escaped = String::new();
+        push_json_string(&mut escaped, text);
+        line.extend_from_slice(escaped.as_bytes());
+    } else {
+        line.push(b'"');
+        line.extend_from_slice(text.as_bytes());
+        line.push(b'"');
+    }
 }
 
 /// A JSON string, escaped as serde_json escapes it (the contract's lines must not change).
@@ -227,12 +279,16 @@ impl Tally {
                 *count += 1;
             }
         }
-        for (item, paid, amount) in &mut self.awards {
-            for award in outcome.awards.iter().filter(|award| award.item == *item) {
-                if let AwardStatus::Paid(paid_amount) = award.status {
-                    *paid += 1;
-                    *amount = amount.saturating_add(paid_amount);
-                }
+        // The outcome's awards are in the program's order, as the counts are: each is found
+        // where expected, and looked for only if not.
+        for (position, (item, paid, amount)) in self.awards.iter_mut().enumerate() {
+            let award = match outcome.awards.get(position) {
+                Some(award) if award.item == *item => Some(award),
+                _ => outcome.awards.iter().find(|award| award.item == *item),
+            };
+            if let Some(AwardStatus::Paid(paid_amount)) = award.map(|award| &award.status) {
+                *paid += 1;
+                *amount = amount.saturating_add(*paid_amount);
             }
         }
         for (item, granted) in &mut self.benefits {

@@ -25,10 +25,11 @@ fn sample_rows() -> Vec<Vec<String>> {
     reader.records().map(|record| record.unwrap().iter().map(str::to_string).collect()).collect()
 }
 
-/// The sample repeated `copies` times with fresh keys, so that order can be checked.
-fn repeated_sample(copies: usize) -> (std::path::PathBuf, Vec<String>) {
+/// The sample's rows `copies` times with fresh keys, so that order can be checked, in a file of its
+/// own for each `name`: tests run at the same time and must not write one another's files.
+fn repeated_sample(name: &str, copies: usize) -> (std::path::PathBuf, Vec<String>) {
     let rows = sample_rows();
-    let path = scratch(&format!("enterprises-{copies}.csv"));
+    let path = scratch(&format!("{name}-{copies}.csv"));
     let mut writer = csv::Writer::from_path(&path).unwrap();
     writer.write_record(&rows[0]).unwrap();
     let mut keys = Vec::new();
@@ -46,7 +47,7 @@ fn repeated_sample(copies: usize) -> (std::path::PathBuf, Vec<String>) {
 
 #[test]
 fn several_threads_keep_the_input_order_and_decide_the_same() {
-    let (path, keys) = repeated_sample(300);
+    let (path, keys) = repeated_sample("input-order", 300);
     let path = path.to_str().unwrap();
     let (code, one_thread, _) = eval(&[path, "--jobs", "1"]);
     assert_eq!(code, 0);
@@ -65,7 +66,7 @@ fn several_threads_keep_the_input_order_and_decide_the_same() {
 /// order, the repeated keys an error line, every other row the line it gives alone.
 #[test]
 fn rows_rejected_inside_a_chunk_leave_the_other_lines_whole() {
-    let (path, keys) = repeated_sample(300);
+    let (path, keys) = repeated_sample("rejected-in-chunk", 300);
     let text = std::fs::read_to_string(&path).unwrap();
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     // Data rows 5, 200, 2,100 and 5,000 (after the header) take the key of the row before them.
@@ -244,7 +245,7 @@ fn keys_that_need_escaping_stay_valid_json() {
 fn strict_stops_at_the_first_bad_row() {
     let (code, out, err) = eval(&["tests/cases/enterprises-edge.csv"]);
     assert_eq!((code, out.lines().count()), (1, 5), "{err}");
-    let (path, _) = repeated_sample(3);
+    let (path, _) = repeated_sample("strict", 3);
     let text = std::fs::read_to_string(&path).unwrap().replacen("2021-06-15", "2023-02-30", 1);
     let broken = scratch("strict.csv");
     std::fs::write(&broken, text).unwrap();
