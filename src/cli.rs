@@ -806,7 +806,13 @@ fn write_decisions(
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
+    let unfiled = writer.keys.unfiled().map(|error| {
+        format!("note: the keys seen could not go to the temporary directory ({error}): they were kept in memory")
+    });
     let (mut tally, stopped) = writer.finish()?;
+    if let Some(note) = unfiled {
+        writeln!(err, "{note}")?;
+    }
     tally.add_blank(context.blank_rows.count());
     if stopped {
         writeln!(err, "stopped at the first row that could not be decided (--strict)")?;

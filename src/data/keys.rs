@@ -40,6 +40,9 @@ pub struct KeyRegister {
     recent_limit: usize,
     /// The fingerprints moved out of memory, once there are any.
     filed: Option<Filed>,
+    unfiled: Option<std::io::Error>,
+    /// Where the file goes: the system's temporary directory unless given.
+    directory: Option<std::path::PathBuf>,
 }
 
 impl Default for KeyRegister {
@@ -52,11 +55,18 @@ impl KeyRegister {
     /// A register that keeps `recent_limit` fingerprints in memory (at least one) before moving
     /// them to its file; [`KeyRegister::default`] keeps [`RECENT_KEYS`].
     pub fn holding(recent_limit: usize) -> KeyRegister {
-        KeyRegister { recent: hashbrown::HashTable::new(), recent_limit: recent_limit.max(1), filed: None }
+        KeyRegister {
+            recent: hashbrown::HashTable::new(),
+            recent_limit: recent_limit.max(1),
+            filed: None,
+            unfiled: None,
+            directory: None,
+        }
     }
 
-    /// Notes `key`; true when an earlier row had it. Fails only when the register's file cannot
-    /// be written or read.
+    /// Notes `key`; true when an earlier row had it. Fails only when the register's file, once
+    /// written, cannot be read back; when it cannot be written, the fingerprints stay in memory
+    /// ([`KeyRegister::unfiled`] says why).
     pub fn seen_before(&mut self, key: &str) -> std::io::Result<bool> {
         // SipHash with fixed keys: the same fingerprint in every run and on every thread.
         let mut hasher = std::hash::DefaultHasher::new();
@@ -74,7 +84,7 @@ impl KeyRegister {
             }
         }
         if self.recent.len() >= self.recent_limit {
-            self.move_to_file()?;
+            self.move_to_file();
         }
         self.recent.insert_unique(fingerprint, fingerprint, |seen| *seen);
         Ok(false)
@@ -85,17 +95,44 @@ impl KeyRegister {
         self.filed.as_ref().map_or(0, |filed| filed.suffixes.len())
     }
 
-    fn move_to_file(&mut self) -> std::io::Result<()> {
+    /// The register with its file in `directory` rather than the system's temporary directory.
+    pub fn filing_in(mut self, directory: impl Into<std::path::PathBuf>) -> KeyRegister {
+        self.directory = Some(directory.into());
+        self
+    }
+
+    /// Why fingerprints stopped going to the file, when they did: from then on they are all
+    /// kept in memory, as many as there are.
+    pub fn unfiled(&self) -> Option<&std::io::Error> {
+        self.unfiled.as_ref()
+    }
+
+    fn move_to_file(&mut self) {
+        if let Err(error) = self.file_recent() {
+            self.recent_limit = usize::MAX;
+            self.unfiled = Some(error);
+        }
+    }
+
+    /// Moves the table's fingerprints to the file; on failure they stay in the table and the
+    /// file is as it was.
+    fn file_recent(&mut self) -> std::io::Result<()> {
         let filed = match &mut self.filed {
             Some(filed) => filed,
             None => {
                 // About one group per key held: a few keys a group once the file holds more.
                 let bits = (usize::BITS - self.recent_limit.leading_zeros()).clamp(2, BUCKET_BITS);
-                self.filed.insert(Filed::new(bits)?)
+                self.filed.insert(Filed::new(bits, self.directory.as_deref())?)
             }
         };
         let fresh = sorted(&mut self.recent);
-        filed.merge(&fresh)
+        let merged = filed.merge(&fresh);
+        if merged.is_err() {
+            for fingerprint in fresh {
+                self.recent.insert_unique(fingerprint, fingerprint, |seen| *seen);
+            }
+        }
+        merged
     }
 }
 
@@ -174,6 +211,8 @@ impl Blocks<'_> {
 /// The fingerprints moved out of memory: all of them in order in a file, and the filter.
 #[derive(Debug)]
 struct Filed {
+    /// Where the file is (the system's temporary directory when `None`).
+    directory: Option<std::path::PathBuf>,
     /// How many first bits group the fingerprints: [`BUCKET_BITS`] or fewer.
     bucket_bits: u32,
     /// Every fingerprint on file, ascending, 8 bytes little-endian each.
@@ -186,10 +225,19 @@ struct Filed {
     suffixes: Vec<u16>,
 }
 
+/// A file without a name, removed when closed however the run ends.
+fn temporary_file(directory: Option<&std::path::Path>) -> std::io::Result<std::fs::File> {
+    match directory {
+        Some(directory) => tempfile::tempfile_in(directory),
+        None => tempfile::tempfile(),
+    }
+}
+
 impl Filed {
-    fn new(bucket_bits: u32) -> std::io::Result<Filed> {
+    fn new(bucket_bits: u32, directory: Option<&std::path::Path>) -> std::io::Result<Filed> {
         let offsets = vec![0; (1 << bucket_bits) + 1];
-        Ok(Filed { file: tempfile::tempfile()?, bucket_bits, offsets, suffixes: Vec::new() })
+        let file = temporary_file(directory)?;
+        Ok(Filed { file, directory: directory.map(Into::into), bucket_bits, offsets, suffixes: Vec::new() })
     }
 
     fn bucket(&self, fingerprint: u64) -> usize {
@@ -221,7 +269,8 @@ impl Filed {
         Ok(bytes.chunks_exact(8).any(|chunk| chunk.try_into().ok().map(u64::from_le_bytes) == Some(fingerprint)))
     }
 
-    /// Adds `fresh` (ascending, none on file yet) to the file and the filter.
+    /// Adds `fresh` (ascending, none on file yet) to the file and the filter; on failure both
+    /// are as they were.
     fn merge(&mut self, fresh: &[u64]) -> std::io::Result<()> {
         let old_count = self.suffixes.len();
         let total = old_count + fresh.len();
@@ -229,7 +278,7 @@ impl Filed {
             return Err(std::io::Error::other("more than 4,294,967,295 keys in one file"));
         }
         // The file: merged into a new one, read and written a block at a time.
-        let merged = tempfile::tempfile()?;
+        let merged = temporary_file(self.directory.as_deref())?;
         {
             self.file.seek(SeekFrom::Start(0))?;
             let mut old = Blocks { file: &self.file, left: old_count, bytes: Vec::new(), block: Vec::new(), next: 0 };
@@ -333,6 +382,20 @@ mod tests {
     }
 
     #[test]
+    fn keys_stay_in_memory_when_they_cannot_be_filed() {
+        let mut register = KeyRegister::holding(2).filing_in("/nonexistent/directory/for/keys");
+        let keys: Vec<String> = (0..6).map(|number| format!("key {number}")).collect();
+        for key in &keys {
+            assert_eq!(register.seen_before(key).ok(), Some(false));
+        }
+        for key in &keys {
+            assert_eq!(register.seen_before(key).ok(), Some(true));
+        }
+        assert_eq!(register.filed(), 0);
+        assert!(register.unfiled().is_some());
+    }
+
+    #[test]
     fn keys_are_filed_once_the_table_is_full() {
         let mut register = KeyRegister::holding(3);
         let keys: Vec<String> = (0..10).map(|number| format!("9137110000000000{number:02}")).collect();
@@ -340,6 +403,7 @@ mod tests {
             assert_eq!(register.seen_before(key).ok(), Some(false));
         }
         assert_eq!(register.filed(), 9);
+        assert!(register.unfiled().is_none());
         for key in &keys {
             assert_eq!(register.seen_before(key).ok(), Some(true));
         }
