@@ -47,8 +47,23 @@ pub(crate) enum PlannedStep {
 #[derive(Debug, Clone)]
 pub(crate) enum Test {
     Constant(Option<bool>),
-    /// A yes/no field or slot, or anything not lowered further: its value as a truth.
+    /// A yes/no slot (a rule used): its value as a truth.
+    Slot(usize),
+    /// A yes/no field.
+    Field(usize),
+    /// Anything not lowered further: its value as a truth.
     Read(Operand),
+    /// `all of` (or `any of`) over rules used, the commonest shape of a decision.
+    Slots {
+        deciding: bool,
+        slots: Box<[usize]>,
+    },
+    /// `"text" in list` with a list from the record (`"独角兽企业" in new_honours`), or `not in`.
+    Includes {
+        inside: bool,
+        text: Arc<str>,
+        list: Operand,
+    },
     Not(Box<Test>),
     Connective {
         /// The value that settles the connective whatever the other parts are: no for `all of`.
@@ -142,10 +157,16 @@ impl Test {
     fn lower(code: &Code) -> Test {
         match &code.operation {
             Operation::Not(inner) => Test::Not(Box::new(Test::lower(inner))),
-            Operation::Connective { connective, parts } => Test::Connective {
-                deciding: *connective == Connective::Any,
-                parts: parts.iter().map(Test::lower).collect(),
-            },
+            Operation::Connective { connective, parts } => {
+                let deciding = *connective == Connective::Any;
+                let parts: Vec<Test> = parts.iter().map(Test::lower).collect();
+                let slots: Option<Vec<usize>> =
+                    parts.iter().map(|part| if let Test::Slot(slot) = part { Some(*slot) } else { None }).collect();
+                match slots {
+                    Some(slots) => Test::Slots { deciding, slots: slots.into() },
+                    None => Test::Connective { deciding, parts },
+                }
+            }
             Operation::Compare { operator, left: left_code, right: right_code } => {
                 let (left, right) = (Operand::lower(left_code), Operand::lower(right_code));
                 let window = match (&left, &right) {
@@ -161,20 +182,24 @@ impl Test {
                     let general = Box::new(Test::Compare { operator: *operator, left, right });
                     return Test::DateWindow { field, after, until, inside, general };
                 }
-                match (operator, right) {
-                    (CompareOperator::In | CompareOperator::NotIn, Operand::Constant(list @ Value::List(_))) => {
-                        Test::Member {
-                            inside: *operator == CompareOperator::In,
-                            element: left,
-                            set: ConstantSet::new(list),
-                        }
+                let inside = *operator == CompareOperator::In;
+                match (operator, left, right) {
+                    (CompareOperator::In | CompareOperator::NotIn, left, Operand::Constant(list @ Value::List(_))) => {
+                        Test::Member { inside, element: left, set: ConstantSet::new(list) }
                     }
-                    (_, right) => Test::Compare { operator: *operator, left, right },
+                    (
+                        CompareOperator::In | CompareOperator::NotIn,
+                        Operand::Constant(Value::Text(text)),
+                        list @ (Operand::Field(_) | Operand::Slot(_)),
+                    ) => Test::Includes { inside, text, list },
+                    (_, left, right) => Test::Compare { operator: *operator, left, right },
                 }
             }
             _ => match Operand::lower(code) {
                 Operand::Constant(Value::Bool(truth)) => Test::Constant(Some(truth)),
                 Operand::Constant(Value::Unknown) => Test::Constant(None),
+                Operand::Slot(slot) => Test::Slot(slot),
+                Operand::Field(field) => Test::Field(field),
                 operand => Test::Read(operand),
             },
         }
@@ -187,7 +212,34 @@ impl Test {
     pub(crate) fn truth(&self, record: &[Value], slots: &[Value], failure: &Failure) -> Option<bool> {
         match self {
             Test::Constant(truth) => *truth,
+            Test::Slot(slot) => slots.get(*slot).and_then(Value::as_bool),
+            Test::Field(field) => record.get(*field).and_then(Value::as_bool),
             Test::Read(operand) => operand.with_value(record, slots, failure, Value::as_bool),
+            Test::Slots { deciding, slots: parts } => {
+                let mut unknown = false;
+                for part in parts.iter() {
+                    match slots.get(*part).and_then(Value::as_bool) {
+                        Some(truth) if truth == *deciding => return Some(truth),
+                        Some(_) => {}
+                        None => unknown = true,
+                    }
+                }
+                if unknown {
+                    None
+                } else {
+                    Some(!deciding)
+                }
+            }
+            Test::Includes { inside, text, list } => list.with_value(record, slots, failure, |list| match list {
+                // As `compare`: a known list holds the text or not; anything else as it says.
+                Value::List(items) => {
+                    Some(items.iter().any(|item| matches!(item, Value::Text(item) if **item == **text)) == *inside)
+                }
+                other => {
+                    let operator = if *inside { CompareOperator::In } else { CompareOperator::NotIn };
+                    compare(operator, &Value::Text(text.clone()), other).as_bool()
+                }
+            }),
             Test::Not(inner) => inner.truth(record, slots, failure).map(|truth| !truth),
             Test::Connective { deciding, parts } => {
                 let mut unknown = false;

@@ -19,6 +19,7 @@ const FIELDS: &[(&str, &str, &str)] = &[
     ("size", "size_class", "规模"),
     ("founded", "date", "成立日期"),
     ("sector", "text", "行业"),
+    ("honours", "list of text", "称号"),
 ];
 
 /// A condition over the fields, well typed by construction.
@@ -32,6 +33,8 @@ fn condition() -> impl Strategy<Value = String> {
         (0i32..8).prop_map(|years| format!("founded + {years} years <= as_of")),
         Just("sector = \"制造\"".to_string()),
         Just("sector in sectors".to_string()),
+        Just("\"甲\" in honours".to_string()),
+        Just("\"乙\" not in honours".to_string()),
         Just("score >= 10".to_string()),
     ];
     leaf.prop_recursive(4, 24, 4, |inner| {
@@ -86,13 +89,18 @@ fn generated_data() -> impl Strategy<Value = String> {
         cell(vec!["小", "中", "大", ""]),
         cell(vec!["2019-01-01", "2023/5/6", "2024年6月30日", ""]),
         cell(vec!["制造", "服务", "农业", ""]),
+        cell(vec!["甲", "甲、乙", "丙", ""]),
     );
     prop::collection::vec(row, 1..8).prop_map(|rows| {
         let headers: Vec<&str> = FIELDS.iter().map(|(_, _, column)| *column).collect();
         let mut text = format!("编号,{}\n", headers.join(","));
-        for (index, (flag, count, revenue, size, founded, sector)) in rows.into_iter().enumerate() {
+        for (index, (flag, count, revenue, size, founded, sector, honours)) in rows.into_iter().enumerate() {
             let quote = |cell: &str| if cell.contains(',') { format!("\"{cell}\"") } else { cell.to_string() };
-            text.push_str(&format!("R{index},{flag},{},{},{size},{founded},{sector}\n", quote(count), quote(revenue)));
+            text.push_str(&format!(
+                "R{index},{flag},{},{},{size},{founded},{sector},{honours}\n",
+                quote(count),
+                quote(revenue)
+            ));
         }
         text
     })
