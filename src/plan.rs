@@ -216,19 +216,7 @@ impl Test {
             Test::Field(field) => record.get(*field).and_then(Value::as_bool),
             Test::Read(operand) => operand.with_value(record, slots, failure, Value::as_bool),
             Test::Slots { deciding, slots: parts } => {
-                let mut unknown = false;
-                for part in parts.iter() {
-                    match slots.get(*part).and_then(Value::as_bool) {
-                        Some(truth) if truth == *deciding => return Some(truth),
-                        Some(_) => {}
-                        None => unknown = true,
-                    }
-                }
-                if unknown {
-                    None
-                } else {
-                    Some(!deciding)
-                }
+                connective(*deciding, parts.iter().map(|part| slots.get(*part).and_then(Value::as_bool)))
             }
             Test::Includes { inside, text, list } => list.with_value(record, slots, failure, |list| match list {
                 // As `compare`: a known list holds the text or not; anything else as it says.
@@ -242,19 +230,7 @@ impl Test {
             }),
             Test::Not(inner) => inner.truth(record, slots, failure).map(|truth| !truth),
             Test::Connective { deciding, parts } => {
-                let mut unknown = false;
-                for part in parts {
-                    match part.truth(record, slots, failure) {
-                        Some(truth) if truth == *deciding => return Some(truth),
-                        Some(_) => {}
-                        None => unknown = true,
-                    }
-                }
-                if unknown {
-                    None
-                } else {
-                    Some(!deciding)
-                }
+                connective(*deciding, parts.iter().map(|part| part.truth(record, slots, failure)))
             }
             Test::Compare { operator, left, right } => left.with_value(record, slots, failure, |left| {
                 right.with_value(record, slots, failure, |right| compare_known(*operator, left, right))
@@ -269,6 +245,26 @@ impl Test {
                 _ => general.truth(record, slots, failure),
             },
         }
+    }
+}
+
+/// `all of` (`deciding` no) or `any of` (`deciding` yes) in three-valued logic: the first part
+/// that is `deciding` settles it, and the later parts are not worked out (their errors are not
+/// met, as in the tree evaluator); otherwise unknown if a part is.
+#[inline]
+fn connective(deciding: bool, parts: impl Iterator<Item = Option<bool>>) -> Option<bool> {
+    let mut unknown = false;
+    for truth in parts {
+        match truth {
+            Some(truth) if truth == deciding => return Some(truth),
+            Some(_) => {}
+            None => unknown = true,
+        }
+    }
+    if unknown {
+        None
+    } else {
+        Some(!deciding)
     }
 }
 
