@@ -631,6 +631,7 @@ fn evaluate_file(
             options,
             texts: Default::default(),
             lines: output::DecisionLines::new(&loaded.model, &program),
+            used: used_fields(&program),
         };
         write_decisions(&context, batches, &pool, jobs, (size, &read), out, err, colour)
     })
@@ -647,6 +648,19 @@ struct Deciding<'a> {
     /// Each worker's texts seen so far, column by column.
     texts: crate::pool::Pool<data::TextCache>,
     lines: output::DecisionLines<'a>,
+    /// For each column, whether a step reads it (explanations read no other).
+    used: Vec<bool>,
+}
+
+/// For each column of the program's layout, whether a step reads it.
+fn used_fields(program: &Program) -> Vec<bool> {
+    let mut used = vec![false; program.layout.columns.len()];
+    for field in program.fields_read(program.steps.iter().flat_map(|step| step.kind.codes())) {
+        if let Some(flag) = used.get_mut(field) {
+            *flag = true;
+        }
+    }
+    used
 }
 
 /// One row decided: what to write, the outcome to count, and the row's key and number, by
@@ -698,7 +712,7 @@ impl Deciding<'_> {
             key,
             row,
         };
-        let record = match data::read_record_sharing(&self.program.layout, self.binding, raw, texts) {
+        let record = match data::read_used_fields(&self.program.layout, self.binding, raw, texts, &self.used) {
             Ok(record) => record,
             Err(error) => {
                 let message = error.to_string();

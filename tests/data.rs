@@ -71,6 +71,32 @@ fn records(layout: &RecordLayout, table: &RawTable) -> Vec<Result<Record, RowErr
 
 // ---- value forms -------------------------------------------------------------------------
 
+/// `eval` reads only the fields its steps use: an unused text column is left unknown, without
+/// copying it; an unused column of any other kind is still checked, so no row error is lost.
+#[test]
+fn unused_text_columns_are_not_copied_and_other_columns_still_checked() {
+    let layout = enterprise_layout();
+    let table = read_csv(
+        "统一社会信用代码,注册日期,独立法人,企业规模,上年度营业收入（万元）,近两年受处罚次数,本年度新获认定称号,备注\n\
+         91A,2020-01-01,是,小型,900,0,,备注一\n\
+         91B,2020-02-30,是,小型,900,0,,备注二\n",
+    );
+    let binding = bind(&layout, &table.headers).unwrap();
+    let mut texts = TextCache::default();
+    // Only the bool and the size are read; the key, the date and the note are not.
+    let used = [false, false, true, true, false, false, false, false];
+    let first = read_used_fields(&layout, &binding, &table.rows[0], &mut texts, &used).unwrap();
+    assert_eq!(first.key.as_deref(), Some("91A"), "the key is the record's all the same");
+    assert_eq!(first.values[0], Value::Unknown);
+    assert_eq!(first.values[7], Value::Unknown);
+    assert_eq!(first.values[1], date(2020, 1, 1), "a date is read, used or not");
+    assert_eq!(first.values[2], Value::Bool(true));
+    let second = read_used_fields(&layout, &binding, &table.rows[1], &mut texts, &used).unwrap_err();
+    assert_eq!(second.column.as_deref(), Some("注册日期"), "an unused date is still checked");
+    let every = read_used_fields(&layout, &binding, &table.rows[0], &mut texts, &[]).unwrap();
+    assert_eq!(every.values[7], text("备注一"), "no list of used fields: every column is read");
+}
+
 #[test]
 fn every_bool_spelling() {
     for spelling in ["是", "true", "TRUE", "True", "Y", "y", "yes", "YES", "1"] {

@@ -20,7 +20,7 @@ mod workbook;
 
 pub use cell::{parse_cell, TextCache};
 pub use keys::{KeyRegister, DUPLICATE_KEY};
-pub use record::{bind, header_matches, read_record, read_record_sharing, read_records, Binding};
+pub use record::{bind, header_matches, read_record, read_record_sharing, read_records, read_used_fields, Binding};
 pub use stream::{BlankRows, RowStream};
 pub use table::read_table;
 

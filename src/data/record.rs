@@ -5,7 +5,8 @@
 //! type `（万元）` and `(万元)` interchangeably.
 
 use super::cell::{read_cell, TextCache};
-use super::{ColumnSpec, DataError, RawRow, RawTable, Record, RecordLayout, RowError};
+use super::{ColumnKind, ColumnSpec, DataError, RawRow, RawTable, Record, RecordLayout, RowError};
+use crate::value::Value;
 
 /// Where each layout column is found among a file's headers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,6 +69,20 @@ pub fn read_record_sharing(
     raw: &RawRow,
     texts: &mut TextCache,
 ) -> Result<Record, RowError> {
+    read_used_fields(layout, binding, raw, texts, &[])
+}
+
+/// [`read_record_sharing`] for a run that reads only some fields (`used`, by column; empty for
+/// all): a text column it does not read is left unknown without being copied (a name, the key,
+/// different on every row). Any text is a valid text, so no row error is lost; every other kind
+/// of column is still read and checked.
+pub fn read_used_fields(
+    layout: &RecordLayout,
+    binding: &Binding,
+    raw: &RawRow,
+    texts: &mut TextCache,
+    used: &[bool],
+) -> Result<Record, RowError> {
     let cells = raw.cells.as_ref().map_err(Clone::clone)?;
     let cell = |column: usize| -> Option<&str> {
         let position = binding.position(column)?;
@@ -77,6 +92,10 @@ pub fn read_record_sharing(
     // Sized once: collecting through `Result` would grow the vector four times a row.
     let mut values = Vec::with_capacity(layout.columns.len());
     for (column, spec) in layout.columns.iter().enumerate() {
+        if spec.kind == ColumnKind::Text && used.get(column) == Some(&false) {
+            values.push(Value::Unknown);
+            continue;
+        }
         values.push(match cell(column) {
             None => spec.when_blank.clone(),
             Some(text) => read_cell(text, &spec.kind, texts.column(column)).map_err(|expected| RowError {
