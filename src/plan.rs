@@ -154,7 +154,7 @@ impl Plan {
 }
 
 impl Test {
-    fn lower(code: &Code) -> Test {
+    pub(crate) fn lower(code: &Code) -> Test {
         match &code.operation {
             Operation::Not(inner) => Test::Not(Box::new(Test::lower(inner))),
             Operation::Connective { connective, parts } => {

@@ -10,7 +10,7 @@
 //! give the same bytes on every sample record.
 
 use super::{blank_columns, Detail, Explainer, Explaining, Node, Reading, Verdict, SCHEMA_VERSION};
-use crate::compile::Code;
+use crate::compile::{Code, Operation, Program};
 use crate::eval::{EvalError, Outcome};
 use crate::output::BLANK;
 use crate::value::Value;
@@ -189,6 +189,54 @@ impl LeafSources {
             }
         }
         LeafSources(sources)
+    }
+}
+
+/// Each part of a connective and each `not`'s operand in the program's conditions, lowered as
+/// [`crate::plan::Plan`] lowers a step, by the part's address: its outcome without building
+/// values (the plan decides as the tree evaluator does, errors included).
+#[derive(Debug, Default)]
+pub(super) struct PartTests(HashMap<usize, crate::plan::Test, foldhash::fast::RandomState>);
+
+impl PartTests {
+    fn new(program: &Program) -> PartTests {
+        let mut tests = HashMap::default();
+        for step in &program.steps {
+            for code in step.kind.codes() {
+                code.walk(&mut |node| match &node.operation {
+                    Operation::Connective { parts, .. } => {
+                        for part in parts {
+                            tests.entry(address(part)).or_insert_with(|| crate::plan::Test::lower(part));
+                        }
+                    }
+                    Operation::Not(inner) => {
+                        tests.entry(address(inner)).or_insert_with(|| crate::plan::Test::lower(inner));
+                    }
+                    _ => {}
+                });
+            }
+        }
+        PartTests(tests)
+    }
+}
+
+impl Explainer<'_, '_> {
+    /// The outcome of one part of a condition for this record.
+    pub(super) fn part_verdict(&self, part: &Code) -> Result<Verdict, EvalError> {
+        let tests = self.context.part_tests.get_or_init(|| PartTests::new(self.program));
+        match tests.0.get(&address(part)) {
+            Some(test) => {
+                let failure = crate::plan::Failure::default();
+                let truth = test.truth(self.record, self.slots, &failure);
+                failure.take()?;
+                Ok(match truth {
+                    Some(true) => Verdict::Yes,
+                    Some(false) => Verdict::No,
+                    None => Verdict::Unknown,
+                })
+            }
+            None => Ok(Verdict::of_value(&*crate::eval::evaluate_borrowed(part, self.record, self.slots)?)),
+        }
     }
 }
 

@@ -322,6 +322,9 @@ pub struct Explaining<'a> {
     /// The JSON text of each leaf's source, by the leaf's address, made on first use by
     /// `write_deciding`: the same on every record.
     leaf_sources: std::sync::OnceLock<deciding::LeafSources>,
+    /// Each part of a condition lowered as the plan lowers steps, by the part's address, made on
+    /// first use: finding the deciding leaves asks each part's outcome.
+    part_tests: std::sync::OnceLock<deciding::PartTests>,
     /// The item explanations `write_deciding` wrote, by the values they depend on.
     memories: deciding::Memories,
 }
@@ -330,7 +333,17 @@ impl<'a> Explaining<'a> {
     pub fn new(model: &'a Model, program: &'a Program, source: &'a str, lang: Lang, detail: Detail) -> Self {
         let computed_slots = (0..model.items.len()).map(|item| computed_slots(model, program, item)).collect();
         let memories = deciding::Memories::new(model, program, lang);
-        Explaining { model, program, source, lang, detail, computed_slots, leaf_sources: Default::default(), memories }
+        Explaining {
+            model,
+            program,
+            source,
+            lang,
+            detail,
+            computed_slots,
+            leaf_sources: Default::default(),
+            part_tests: Default::default(),
+            memories,
+        }
     }
 
     /// The explainer of one decided record.
@@ -705,14 +718,14 @@ impl<'a> Explainer<'a, '_> {
         match &code.operation {
             Operation::Connective { parts, .. } => {
                 for part in parts {
-                    let part_verdict = Verdict::of_value(&*evaluate_borrowed(part, self.record, self.slots)?);
+                    let part_verdict = self.part_verdict(part)?;
                     if part_verdict == verdict {
                         self.deciding_leaf_codes(part, part_verdict, found)?;
                     }
                 }
             }
             Operation::Not(inner) => {
-                let inner_verdict = Verdict::of_value(&*evaluate_borrowed(inner, self.record, self.slots)?);
+                let inner_verdict = self.part_verdict(inner)?;
                 self.deciding_leaf_codes(inner, inner_verdict, found)?;
             }
             Operation::Slot(slot) => {
