@@ -667,7 +667,7 @@ fn used_fields(program: &Program) -> Vec<bool> {
 /// which the writer finds a key that appears twice.
 struct RowResult {
     decided: Decided,
-    outcome: Option<eval::Outcome>,
+    counted: Option<output::Counted>,
     key: Option<String>,
     row: usize,
 }
@@ -708,7 +708,7 @@ impl Deciding<'_> {
         let model = &self.loaded.model;
         let rejected = |key: Option<String>, row: usize, message: String| RowResult {
             decided: Decided::Rejected { key: key.clone(), row, message },
-            outcome: None,
+            counted: None,
             key,
             row,
         };
@@ -745,7 +745,8 @@ impl Deciding<'_> {
             }
             _ => Decided::Flat(output::flat_row(model, self.program, key, &outcome)),
         };
-        RowResult { decided, outcome: Some(outcome), key: record.key, row: record.row }
+        let counted = Some(output::Counted::of(self.program, &outcome));
+        RowResult { decided, counted, key: record.key, row: record.row }
     }
 }
 
@@ -853,7 +854,6 @@ fn write_decisions(
 /// whose key an earlier row had.
 struct Writer<'a, 'w> {
     options: &'a EvalOptions<'a>,
-    program: &'a Program,
     sink: std::io::BufWriter<&'w mut dyn Write>,
     headers: Vec<String>,
     workbook: Option<output::XlsxOutput>,
@@ -883,7 +883,6 @@ impl<'a, 'w> Writer<'a, 'w> {
         }
         Ok(Writer {
             options,
-            program,
             sink,
             headers,
             workbook,
@@ -902,11 +901,11 @@ impl<'a, 'w> Writer<'a, 'w> {
     }
 
     fn write_chunk(&mut self, chunk: DecidedChunk, err: &mut dyn Write) -> Result<(), Failure> {
-        let (options, program) = (self.options, self.program);
+        let options = self.options;
         let mut csv_rows: Vec<Vec<String>> = Vec::new();
         // The lines of consecutive rows written so far are written out in one piece.
         let mut unwritten = 0..0;
-        for RowResult { decided: mut result, mut outcome, key, row } in chunk.rows {
+        for RowResult { decided: mut result, mut counted, key, row } in chunk.rows {
             if self.stopped {
                 break;
             }
@@ -917,11 +916,11 @@ impl<'a, 'w> Writer<'a, 'w> {
             if repeated {
                 let message = data::DUPLICATE_KEY.to_string();
                 result = Decided::Rejected { key, row, message };
-                outcome = None;
+                counted = None;
             }
-            self.stopped = options.strict && outcome.is_none();
-            match &outcome {
-                Some(outcome) => self.tally.add(program, outcome),
+            self.stopped = options.strict && counted.is_none();
+            match &counted {
+                Some(counted) => self.tally.add_counted(counted),
                 None => self.tally.reject(),
             }
             if !matches!(result, Decided::Written(_)) {

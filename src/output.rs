@@ -236,6 +236,48 @@ pub(crate) fn needs_json_escaping(text: &str) -> bool {
     text.bytes().fold(false, |found, byte| found | (byte < 0x20) | (byte == b'"') | (byte == b'\\'))
 }
 
+/// What one decided record adds to a [`Tally`], made where the record is decided: a few bytes
+/// rather than the outcome (a value for every step), which `eval` would otherwise hold for a
+/// batch of rows until they are written.
+#[derive(Debug, Clone)]
+pub struct Counted {
+    /// For each decision of the program, in order: 0 yes, 1 no, 2 unknown; then for each
+    /// benefit: 1 granted, 0 not.
+    marks: Box<[u8]>,
+    /// The awards paid: their position among the program's awards, and the amount.
+    paid: Vec<(usize, Decimal)>,
+    total: Decimal,
+}
+
+impl Counted {
+    pub fn of(program: &Program, outcome: &Outcome) -> Counted {
+        let decisions = program.decisions.iter().map(|item| match outcome.slot(program, *item) {
+            Value::Bool(true) => 0,
+            Value::Bool(false) => 1,
+            _ => 2,
+        });
+        let benefits = program.benefits.iter().map(|item| u8::from(outcome.slot(program, *item) == &Value::Bool(true)));
+        // The outcome's awards are in the program's order: each is found where expected, and
+        // looked for only if not.
+        let paid = program
+            .awards
+            .iter()
+            .enumerate()
+            .filter_map(|(position, item)| {
+                let award = match outcome.awards.get(position) {
+                    Some(award) if award.item == *item => Some(award),
+                    _ => outcome.awards.iter().find(|award| award.item == *item),
+                };
+                match award.map(|award| &award.status) {
+                    Some(AwardStatus::Paid(amount)) => Some((position, *amount)),
+                    _ => None,
+                }
+            })
+            .collect();
+        Counted { marks: decisions.chain(benefits).collect(), paid, total: outcome.total }
+    }
+}
+
 /// Counts over the records of a run, kept as they are decided: `eval --summary` prints them
 /// and HTML reports show them.
 #[derive(Debug, Clone)]
@@ -268,35 +310,30 @@ impl Tally {
     }
 
     pub fn add(&mut self, program: &Program, outcome: &Outcome) {
+        self.add_counted(&Counted::of(program, outcome));
+    }
+
+    /// Counts one decided record from what [`Counted::of`] kept of it.
+    pub fn add_counted(&mut self, counted: &Counted) {
         self.rows += 1;
-        for (item, counts) in &mut self.decisions {
-            let index = match outcome.slot(program, *item) {
-                Value::Bool(true) => 0,
-                Value::Bool(false) => 1,
-                _ => 2,
-            };
-            if let Some(count) = counts.get_mut(index) {
+        let mut marks = counted.marks.iter();
+        for (_, counts) in &mut self.decisions {
+            if let Some(count) = marks.next().and_then(|mark| counts.get_mut(usize::from(*mark))) {
                 *count += 1;
             }
         }
-        // The outcome's awards are in the program's order, as the counts are: each is found
-        // where expected, and looked for only if not.
-        for (position, (item, paid, amount)) in self.awards.iter_mut().enumerate() {
-            let award = match outcome.awards.get(position) {
-                Some(award) if award.item == *item => Some(award),
-                _ => outcome.awards.iter().find(|award| award.item == *item),
-            };
-            if let Some(AwardStatus::Paid(paid_amount)) = award.map(|award| &award.status) {
+        for (_, granted) in &mut self.benefits {
+            if marks.next() == Some(&1) {
+                *granted += 1;
+            }
+        }
+        for (position, paid_amount) in &counted.paid {
+            if let Some((_, paid, amount)) = self.awards.get_mut(*position) {
                 *paid += 1;
                 *amount = amount.saturating_add(*paid_amount);
             }
         }
-        for (item, granted) in &mut self.benefits {
-            if outcome.slot(program, *item) == &Value::Bool(true) {
-                *granted += 1;
-            }
-        }
-        self.total = self.total.saturating_add(outcome.total);
+        self.total = self.total.saturating_add(counted.total);
     }
 
     pub fn reject(&mut self) {
