@@ -693,7 +693,10 @@ impl Deciding<'_> {
     ) -> DecidedChunk {
         let line_bytes = if explaining.is_some() { EXPLANATION_BYTES } else { 256 };
         let mut chunk = DecidedChunk { text: Vec::with_capacity(raws.len() * line_bytes), rows: Vec::new() };
-        chunk.rows = raws.iter().map(|raw| self.decide(raw, explaining, texts, &mut chunk.text)).collect();
+        // One outcome for the chunk's rows: its vectors are reused rather than made for each.
+        let mut outcome = eval::Outcome::default();
+        chunk.rows =
+            raws.iter().map(|raw| self.decide(raw, explaining, texts, &mut outcome, &mut chunk.text)).collect();
         chunk
     }
 
@@ -703,6 +706,7 @@ impl Deciding<'_> {
         raw: &data::RawRow,
         explaining: Option<&explain::Explaining>,
         texts: &mut data::TextCache,
+        outcome: &mut eval::Outcome,
         text: &mut Vec<u8>,
     ) -> RowResult {
         let model = &self.loaded.model;
@@ -719,22 +723,22 @@ impl Deciding<'_> {
                 return rejected(error.key, error.row, message);
             }
         };
-        let outcome = match eval::decide(self.program, &record.values) {
-            Ok(outcome) => outcome,
-            Err(error) => return rejected(record.key, record.row, eval_error_text(model, &error)),
-        };
+        if let Err(error) = eval::decide_into(self.program, &record.values, outcome) {
+            return rejected(record.key, record.row, eval_error_text(model, &error));
+        }
+        let outcome = &*outcome;
         let key = record.key.as_deref();
         let decided = match self.options.format {
             EvalFormat::Jsonl => {
                 let start = text.len();
-                self.lines.write(key, &outcome, text);
+                self.lines.write(key, outcome, text);
                 if let Some(explaining) = explaining {
                     // Written straight after the decision's fields.
                     if text.last() == Some(&b'}') {
                         text.pop();
                     }
                     text.extend_from_slice(b",\"explanation\":");
-                    if let Err(error) = explaining.write_deciding(key, &record.values, &outcome, text) {
+                    if let Err(error) = explaining.write_deciding(key, &record.values, outcome, text) {
                         text.truncate(start);
                         return rejected(record.key.clone(), record.row, eval_error_text(model, &error));
                     }
@@ -743,9 +747,9 @@ impl Deciding<'_> {
                 text.push(b'\n');
                 Decided::Written(start..text.len())
             }
-            _ => Decided::Flat(output::flat_row(model, self.program, key, &outcome)),
+            _ => Decided::Flat(output::flat_row(model, self.program, key, outcome)),
         };
-        let counted = Some(output::Counted::of(self.program, &outcome));
+        let counted = Some(output::Counted::of(self.program, outcome));
         RowResult { decided, counted, key: record.key, row: record.row }
     }
 }

@@ -77,7 +77,7 @@ pub struct AwardResult {
 }
 
 /// Everything decided about one record.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Outcome {
     /// The value of every step of the program, by slot.
     pub slots: Vec<Value>,
@@ -101,20 +101,32 @@ pub fn truth(value: &Value) -> Option<bool> {
 /// Decides every decision, award and benefit of one record (`record` holds its field values
 /// in the order of the entity's fields).
 pub fn decide(program: &Program, record: &[Value]) -> Result<Outcome, EvalError> {
-    let mut slots: Vec<Value> = Vec::with_capacity(program.steps.len());
-    let mut awards = Vec::with_capacity(program.awards.len());
+    let mut outcome = Outcome::default();
+    decide_into(program, record, &mut outcome)?;
+    Ok(outcome)
+}
+
+/// [`decide`] into an outcome whose vectors are reused from record to record (a worker decides
+/// thousands with one). On an error the outcome holds what was decided before it.
+pub fn decide_into(program: &Program, record: &[Value], outcome: &mut Outcome) -> Result<(), EvalError> {
+    let Outcome { slots, awards, total: outcome_total } = outcome;
+    slots.clear();
+    slots.reserve(program.steps.len());
+    awards.clear();
+    awards.reserve(program.awards.len());
+    *outcome_total = Decimal::ZERO;
     let failure = Failure::default();
     for (step, planned) in program.steps.iter().zip(&program.plan.steps) {
         let value = match planned {
-            PlannedStep::Condition(test) => truth_value(test.truth(record, &slots, &failure)),
-            PlannedStep::Value(operand) => operand.with_value(record, &slots, &failure, Value::clone),
+            PlannedStep::Condition(test) => truth_value(test.truth(record, slots, &failure)),
+            PlannedStep::Value(operand) => operand.with_value(record, slots, &failure, Value::clone),
             PlannedStep::Table => match &step.kind {
-                StepKind::Table { keys, rows, complete } => lookup(keys, rows, *complete, record, &slots)?.0,
+                StepKind::Table { keys, rows, complete } => lookup(keys, rows, *complete, record, slots)?.0,
                 _ => Value::Unknown,
             },
             PlannedStep::Award { condition, amount, cap } => {
                 let holds = match condition {
-                    Some(condition) => condition.truth(record, &slots, &failure),
+                    Some(condition) => condition.truth(record, slots, &failure),
                     None => Some(true),
                 };
                 failure.take()?;
@@ -129,10 +141,10 @@ pub fn decide(program: &Program, record: &[Value]) -> Result<Outcome, EvalError>
                     Some(false) => {}
                     None => result.status = AwardStatus::Unknown,
                     Some(true) => {
-                        result.amount = amount.with_value(record, &slots, &failure, Value::as_number);
+                        result.amount = amount.with_value(record, slots, &failure, Value::as_number);
                         failure.take()?;
                         result.cap = match cap {
-                            Some(cap) => cap.with_value(record, &slots, &failure, Value::as_number),
+                            Some(cap) => cap.with_value(record, slots, &failure, Value::as_number),
                             None => None,
                         };
                         let cap_unknown = cap.is_some() && result.cap.is_none();
@@ -157,14 +169,15 @@ pub fn decide(program: &Program, record: &[Value]) -> Result<Outcome, EvalError>
         slots.push(value);
     }
     awards.sort_by_key(|award| award.item);
-    apply_no_stacking(program, &mut awards);
+    apply_no_stacking(program, awards);
     let mut total = Decimal::ZERO;
-    for award in &awards {
+    for award in awards.iter() {
         if let AwardStatus::Paid(amount) = award.status {
             total = total.checked_add(amount).ok_or(EvalError::Overflow { span: Span::default() })?;
         }
     }
-    Ok(Outcome { slots, awards, total })
+    *outcome_total = total;
+    Ok(())
 }
 
 fn truth_value(truth: Option<bool>) -> Value {

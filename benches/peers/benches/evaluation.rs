@@ -63,8 +63,12 @@ fn main() {
         report("hand-written Rust", rate, None);
     }
     let program = &rizhao.program;
+    // As `policy eval` decides: one outcome whose vectors each record reuses.
+    let mut outcome = policy::eval::Outcome::default();
     let engines: [(&str, &mut dyn FnMut(usize) -> bool); 4] = [
-        ("policy::eval::decide", &mut |index| policy::eval::decide(program, &records.policy_records[index]).is_ok()),
+        ("policy::eval::decide", &mut |index| {
+            policy::eval::decide_into(program, &records.policy_records[index], &mut outcome).is_ok()
+        }),
         ("zen-expression", &mut |index| zen.evaluate(&inputs.zen[index]).as_bool().is_none()),
         ("regorus (RVM)", &mut |index| machine.evaluate(&inputs.rego[index]) == regorus::Value::Undefined),
         ("regorus (interpreter, Engine::eval_rule)", &mut |index| {
