@@ -578,7 +578,7 @@ fn evaluate_file(
                         return;
                     }
                 };
-                if header_sender.send(Ok((stream.headers.clone(), stream.blank_rows()))).is_err() {
+                if header_sender.send(Ok((stream.headers.clone(), stream.blank_rows(), stream.spares()))).is_err() {
                     return;
                 }
                 let mut stream = stream;
@@ -593,11 +593,14 @@ fn evaluate_file(
             drop(batch_sender);
             let stream = data::RowStream::open_sheet(input.reader, input.format, sheet.as_deref());
             let _ = header_sender.send(
-                stream.as_ref().map(|stream| (stream.headers.clone(), stream.blank_rows())).map_err(Clone::clone),
+                stream
+                    .as_ref()
+                    .map(|stream| (stream.headers.clone(), stream.blank_rows(), stream.spares()))
+                    .map_err(Clone::clone),
             );
             direct = stream.ok();
         }
-        let (headers, blank_rows) = match header_receiver.recv() {
+        let (headers, blank_rows, spares) = match header_receiver.recv() {
             Ok(headers) => headers.map_err(data_error)?,
             Err(_) => return Err(Failure(format!("{display}: the data could not be read"))),
         };
@@ -626,6 +629,7 @@ fn evaluate_file(
         let context = Deciding {
             loaded: &loaded,
             blank_rows,
+            spares,
             program: &program,
             binding: &binding,
             options,
@@ -642,6 +646,8 @@ struct Deciding<'a> {
     loaded: &'a Loaded,
     /// Counted by the reader, which may be another thread.
     blank_rows: data::BlankRows,
+    /// Where rows written go back to be read into again (CSV).
+    spares: Option<data::Spares>,
     program: &'a Program,
     binding: &'a data::Binding,
     options: &'a EvalOptions<'a>,
@@ -816,6 +822,9 @@ fn write_decisions(
             pending = decided;
         } else {
             writer.write(decide_batch(&batch), err)?;
+        }
+        if let Some(spares) = &context.spares {
+            spares.give(batch);
         }
         update_progress(&mut bar, show_progress, started, progress, writer.tally.rows);
     }

@@ -21,7 +21,7 @@ mod workbook;
 pub use cell::{parse_cell, TextCache};
 pub use keys::{KeyRegister, DUPLICATE_KEY};
 pub use record::{bind, header_matches, read_record, read_record_sharing, read_records, read_used_fields, Binding};
-pub use stream::{BlankRows, RowStream};
+pub use stream::{BlankRows, RowStream, Spares};
 pub use table::read_table;
 
 use crate::value::Value;
@@ -182,6 +182,13 @@ impl Eq for Cells {}
 impl From<csv::StringRecord> for Cells {
     fn from(record: csv::StringRecord) -> Cells {
         Cells { record }
+    }
+}
+
+impl Cells {
+    /// The record the cells are kept in, to read another row into ([`stream::Spares`]).
+    pub fn into_record(self) -> csv::StringRecord {
+        self.record
     }
 }
 

@@ -25,6 +25,32 @@ pub struct RowStream {
     pub headers: Vec<String>,
     rows: Box<dyn Iterator<Item = RawRow>>,
     blank: BlankRows,
+    /// For CSV: rows' records given back once done with, read into again.
+    spares: Option<Spares>,
+}
+
+/// Records of rows already decided and written, given back to the stream that read them so
+/// that the next rows are read into them: a CSV row's record is two allocations, made on the
+/// reading thread and freed on another. Shared between threads; holds at most [`SPARES`].
+#[derive(Debug, Clone, Default)]
+pub struct Spares(Arc<std::sync::Mutex<Vec<csv::StringRecord>>>);
+
+/// The most records kept for reuse: a few batches' worth.
+const SPARES: usize = 8_192;
+
+impl Spares {
+    /// Keeps the records of `rows` (those whose cells could be read), up to [`SPARES`].
+    pub fn give(&self, rows: impl IntoIterator<Item = RawRow>) {
+        if let Ok(mut spares) = self.0.lock() {
+            let room = SPARES.saturating_sub(spares.len());
+            spares.extend(rows.into_iter().filter_map(|raw| raw.cells.ok()).map(Cells::into_record).take(room));
+        }
+    }
+
+    /// Every record kept so far, leaving none.
+    fn take_all(&self) -> Vec<csv::StringRecord> {
+        self.0.lock().map(|mut spares| std::mem::take(&mut *spares)).unwrap_or_default()
+    }
 }
 
 /// The rows a stream skipped because every cell was empty (`,,,,` as spreadsheets leave them
@@ -75,7 +101,12 @@ impl Iterator for RowStream {
 
 impl RowStream {
     fn new(headers: Vec<String>, rows: Box<dyn Iterator<Item = RawRow>>) -> RowStream {
-        RowStream { headers, rows, blank: BlankRows::default() }
+        RowStream { headers, rows, blank: BlankRows::default(), spares: None }
+    }
+
+    /// Where to give back the rows done with, for a stream that reads into them again (CSV).
+    pub fn spares(&self) -> Option<Spares> {
+        self.spares.clone()
     }
 
     /// The blank rows skipped so far (a handle: it keeps counting as the stream is read).
@@ -301,8 +332,11 @@ fn csv_rows(mut input: Box<dyn BufRead>) -> Result<RowStream, DataError> {
         Err(error) => return Err(DataError::Malformed(format!("the header row cannot be split into cells ({error})"))),
     }
     let headers = super::table::header_cells(header_record.iter())?;
+    let spares = Spares::default();
     let mut rows = CsvRows {
         reader,
+        spares: spares.clone(),
+        unused: Vec::new(),
         progress,
         headers: headers.len(),
         record_bytes: 0,
@@ -316,11 +350,16 @@ fn csv_rows(mut input: Box<dyn BufRead>) -> Result<RowStream, DataError> {
     if rows.held.is_none() && rows.progress.inside_quotes.get() {
         return Err(DataError::Malformed("a quote \" in the header row is never closed".to_string()));
     }
-    Ok(RowStream::new(headers, Box::new(rows)))
+    let mut stream = RowStream::new(headers, Box::new(rows));
+    stream.spares = Some(spares);
+    Ok(stream)
 }
 
 struct CsvRows {
     reader: csv::Reader<Watched>,
+    /// Records given back ([`Spares`]), and those taken from it not yet read into.
+    spares: Spares,
+    unused: Vec<csv::StringRecord>,
     progress: Rc<Progress>,
     headers: usize,
     /// The length of the last row's text, the size of the next row's buffer.
@@ -342,9 +381,13 @@ impl CsvRows {
             return None;
         }
         self.fallback_row = self.fallback_row.saturating_add(1);
-        // A record of its own for each row, sized as the last one: it goes to the worker as
-        // the row's cells, without a copy.
-        let mut record = csv::StringRecord::with_capacity(self.record_bytes, self.headers);
+        // A record of its own for each row (one given back, or one sized as the last row): it
+        // goes to the worker as the row's cells, without a copy.
+        if self.unused.is_empty() {
+            self.unused = self.spares.take_all();
+        }
+        let mut record =
+            self.unused.pop().unwrap_or_else(|| csv::StringRecord::with_capacity(self.record_bytes, self.headers));
         match self.reader.read_record(&mut record) {
             Ok(false) => {
                 self.finished = true;
