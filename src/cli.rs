@@ -669,7 +669,7 @@ fn used_fields(program: &Program) -> Vec<bool> {
     used
 }
 
-/// One row decided: what to write, the outcome to count, and the row's key and number, by
+/// One row decided: what to write, what it adds to the counts, and the row's key and number, by
 /// which the writer finds a key that appears twice.
 struct RowResult {
     decided: Decided,
