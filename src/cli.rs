@@ -529,7 +529,8 @@ impl<R: std::io::Read> std::io::Read for Counting<R> {
     }
 }
 
-/// One row decided: what to write for it, and its outcome for the counts.
+/// What to write for one row: its JSON line, its fields for CSV, a table or a workbook, or why
+/// it could not be decided.
 enum Decided {
     /// A JSON line (its line feed included), written into its chunk's text at these bytes.
     Written(std::ops::Range<usize>),
