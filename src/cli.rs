@@ -919,14 +919,15 @@ impl<'a, 'w> Writer<'a, 'w> {
         let mut csv_rows: Vec<Vec<String>> = Vec::new();
         // The lines of consecutive rows written so far are written out in one piece.
         let mut unwritten = 0..0;
-        for RowResult { decided: mut result, mut counted, key, row } in chunk.rows {
+        // The chunk's keys looked up together, in order (see `KeyRegister::seen_before_each`).
+        let keys: Vec<Option<&str>> =
+            chunk.rows.iter().map(|row| row.key.as_deref().filter(|_| options.check_keys)).collect();
+        let repeats = self.keys.seen_before_each(&keys).map_err(register_failure)?;
+        for (RowResult { decided: mut result, mut counted, key, row }, repeated) in chunk.rows.into_iter().zip(repeats)
+        {
             if self.stopped {
                 break;
             }
-            let repeated = match key.as_deref() {
-                Some(key) if options.check_keys => self.keys.seen_before(key).map_err(register_failure)?,
-                _ => false,
-            };
             if repeated {
                 let message = data::DUPLICATE_KEY.to_string();
                 result = Decided::Rejected { key, row, message };

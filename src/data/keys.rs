@@ -68,10 +68,28 @@ impl KeyRegister {
     /// written, cannot be read back; when it cannot be written, the fingerprints stay in memory
     /// ([`KeyRegister::unfiled`] says why).
     pub fn seen_before(&mut self, key: &str) -> std::io::Result<bool> {
-        // SipHash with fixed keys: the same fingerprint in every run and on every thread.
-        let mut hasher = std::hash::DefaultHasher::new();
-        key.hash(&mut hasher);
-        self.seen_fingerprint_before(hasher.finish())
+        self.seen_fingerprint_before(fingerprint_of(key))
+    }
+
+    /// [`KeyRegister::seen_before`] for each key in turn (`None`, a row without a key, is never
+    /// seen). The places each key's look-up reads (the table's, the filter's) are first read
+    /// for all of them, one after the other without waiting on any, so that their cache misses
+    /// overlap instead of following one another.
+    pub fn seen_before_each(&mut self, keys: &[Option<&str>]) -> std::io::Result<Vec<bool>> {
+        let fingerprints: Vec<Option<u64>> = keys.iter().map(|key| key.map(fingerprint_of)).collect();
+        let mut touched = 0;
+        for fingerprint in fingerprints.iter().flatten() {
+            touched += usize::from(self.recent.find(*fingerprint, |seen| seen == fingerprint).is_some());
+            touched += self.filed.as_ref().map_or(0, |filed| filed.first_candidate(*fingerprint));
+        }
+        std::hint::black_box(touched);
+        fingerprints
+            .into_iter()
+            .map(|fingerprint| match fingerprint {
+                Some(fingerprint) => self.seen_fingerprint_before(fingerprint),
+                None => Ok(false),
+            })
+            .collect()
     }
 
     fn seen_fingerprint_before(&mut self, fingerprint: u64) -> std::io::Result<bool> {
@@ -134,6 +152,13 @@ impl KeyRegister {
         }
         merged
     }
+}
+
+/// SipHash with fixed keys: the same fingerprint in every run and on every thread.
+fn fingerprint_of(key: &str) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    key.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// The table's fingerprints, ascending, leaving it empty: placed by their first bits (up to 16,
@@ -248,18 +273,29 @@ impl Filed {
         (fingerprint >> (64 - self.bucket_bits - 16)) as u16
     }
 
-    /// Whether `fingerprint` is on file.
-    fn contains(&mut self, fingerprint: u64) -> std::io::Result<bool> {
+    /// The places of the file whose fingerprints share `fingerprint`'s first bits (the
+    /// filter's), by reading the filter only.
+    fn candidates(&self, fingerprint: u64) -> std::ops::Range<usize> {
         let bucket = self.bucket(fingerprint);
         let (Some(start), Some(end)) = (self.offsets.get(bucket), self.offsets.get(bucket + 1)) else {
-            return Ok(false);
+            return 0..0;
         };
         let (start, end) = (*start as usize, *end as usize);
-        let Some(group) = self.suffixes.get(start..end) else { return Ok(false) };
+        let Some(group) = self.suffixes.get(start..end) else { return 0..0 };
         let wanted = self.suffix(fingerprint);
-        let low = start + group.partition_point(|suffix| *suffix < wanted);
-        let high = start + group.partition_point(|suffix| *suffix <= wanted);
-        if low == high {
+        start + group.partition_point(|suffix| *suffix < wanted)
+            ..start + group.partition_point(|suffix| *suffix <= wanted)
+    }
+
+    /// The first of [`Filed::candidates`]: reads what a look-up of `fingerprint` will read.
+    fn first_candidate(&self, fingerprint: u64) -> usize {
+        self.candidates(fingerprint).start
+    }
+
+    /// Whether `fingerprint` is on file.
+    fn contains(&mut self, fingerprint: u64) -> std::io::Result<bool> {
+        let std::ops::Range { start: low, end: high } = self.candidates(fingerprint);
+        if low >= high {
             return Ok(false);
         }
         // The fingerprints with these first bits are the same places of the file, in order.
@@ -377,6 +413,32 @@ mod tests {
             for fingerprint in fingerprints {
                 let answer = register.seen_fingerprint_before(fingerprint).map_err(|error| TestCaseError::fail(error.to_string()))?;
                 prop_assert_eq!(answer, !seen.insert(fingerprint));
+            }
+        }
+    }
+
+    proptest! {
+        /// Keys looked up a chunk at a time answer as one at a time, also when the table is
+        /// moved to the file in the middle of a chunk.
+        #[test]
+        fn keys_looked_up_together_answer_as_one_at_a_time(
+            keys in prop::collection::vec(prop::option::of(0u32..40), 0..200),
+            chunk in 1usize..20,
+            limit in 1usize..8,
+        ) {
+            let keys: Vec<Option<String>> = keys.into_iter().map(|key| key.map(|key| format!("9137{key}"))).collect();
+            let mut together = KeyRegister::holding(limit);
+            let mut alone = KeyRegister::holding(limit);
+            for part in keys.chunks(chunk) {
+                let borrowed: Vec<Option<&str>> = part.iter().map(Option::as_deref).collect();
+                let answers = together.seen_before_each(&borrowed).map_err(|error| TestCaseError::fail(error.to_string()))?;
+                for (key, answer) in borrowed.iter().zip(answers) {
+                    let expected = match key {
+                        Some(key) => alone.seen_before(key).map_err(|error| TestCaseError::fail(error.to_string()))?,
+                        None => false,
+                    };
+                    prop_assert_eq!(answer, expected);
+                }
             }
         }
     }
