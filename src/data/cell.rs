@@ -82,6 +82,12 @@ impl NumberProblem {
 }
 
 fn parse_bool(text: &str) -> Option<bool> {
+    // The city's exports write 是 and 否: those first, before the list of every spelling.
+    match text {
+        "是" => return Some(true),
+        "否" => return Some(false),
+        _ => {}
+    }
     // Compared without lowering a copy: a data row holds a dozen yes/no cells, and lowering
     // allocated a string for each. Only the ASCII words have a case.
     let is_one_of = |words: &[&str]| words.iter().any(|word| text.eq_ignore_ascii_case(word));
