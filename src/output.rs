@@ -10,7 +10,16 @@ use serde_json::{json, Value as Json};
 
 /// An amount in 元 as the JSON contract writes it: a plain decimal string, no trailing zeros.
 pub fn yuan_string(amount: Decimal) -> String {
-    amount.normalize().to_string()
+    Yuan(amount).to_string()
+}
+
+/// [`yuan_string`]'s text, for writing into a buffer without a string of its own.
+struct Yuan(Decimal);
+
+impl std::fmt::Display for Yuan {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        self.0.normalize().fmt(formatter)
+    }
 }
 
 /// An amount for people: in 万元 (the unit of the city's data), e.g. `18.75万元`. A computed
@@ -157,7 +166,7 @@ impl<'p> DecisionLines<'p> {
                 line.extend_from_slice(b"{\"award\":");
                 line.extend_from_slice(name(award.item));
                 line.extend_from_slice(b",\"amount\":\"");
-                line.extend_from_slice(yuan_string(amount).as_bytes());
+                push_yuan(line, amount);
                 line.extend_from_slice(b"\"}");
             }
         }
@@ -183,13 +192,15 @@ impl<'p> DecisionLines<'p> {
             );
         }
         line.extend_from_slice(b"},\"total\":\"");
-        if outcome.total.is_zero() {
-            line.push(b'0');
-        } else {
-            line.extend_from_slice(yuan_string(outcome.total).as_bytes());
-        }
+        push_yuan(line, outcome.total);
         line.extend_from_slice(b"\"}");
     }
+}
+
+/// [`yuan_string`] onto bytes.
+fn push_yuan(line: &mut Vec<u8>, amount: Decimal) {
+    // Writing into a vector cannot fail.
+    let _ = std::io::Write::write_fmt(line, format_args!("{}", Yuan(amount)));
 }
 
 /// [`push_json_string`] onto bytes.
