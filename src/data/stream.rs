@@ -29,26 +29,26 @@ pub struct RowStream {
     spares: Option<Spares>,
 }
 
-/// Records of rows already decided and written, given back to the stream that read them so
-/// that the next rows are read into them: a CSV row's record is two allocations, made on the
+/// Cells of rows already decided and written, given back to the stream that read them so
+/// that the next rows are read into them: a CSV row's cells are two allocations, made on the
 /// reading thread and freed on another. Shared between threads; holds at most [`SPARES`].
 #[derive(Debug, Clone, Default)]
-pub struct Spares(Arc<std::sync::Mutex<Vec<csv::StringRecord>>>);
+pub struct Spares(Arc<std::sync::Mutex<Vec<Cells>>>);
 
 /// The most records kept for reuse: a few batches' worth.
 const SPARES: usize = 8_192;
 
 impl Spares {
-    /// Keeps the records of `rows` (those whose cells could be read), up to [`SPARES`].
+    /// Keeps the cells of `rows` (those whose cells could be read), up to [`SPARES`].
     pub fn give(&self, rows: impl IntoIterator<Item = RawRow>) {
         if let Ok(mut spares) = self.0.lock() {
             let room = SPARES.saturating_sub(spares.len());
-            spares.extend(rows.into_iter().filter_map(|raw| raw.cells.ok()).map(Cells::into_record).take(room));
+            spares.extend(rows.into_iter().filter_map(|raw| raw.cells.ok()).take(room));
         }
     }
 
-    /// Every record kept so far, leaving none.
-    fn take_all(&self) -> Vec<csv::StringRecord> {
+    /// Every row's cells kept so far, leaving none.
+    fn take_all(&self) -> Vec<Cells> {
         self.0.lock().map(|mut spares| std::mem::take(&mut *spares)).unwrap_or_default()
     }
 }
@@ -335,12 +335,13 @@ fn csv_rows(mut input: Box<dyn BufRead>) -> Result<RowStream, DataError> {
     let spares = Spares::default();
     let mut rows = CsvRows {
         reader,
+        record: csv::ByteRecord::new(),
         spares: spares.clone(),
         unused: Vec::new(),
         progress,
         headers: headers.len(),
-        record_bytes: 0,
-        line_breaks_before: line_breaks_in(&header_record),
+        header_names: headers.clone(),
+        line_breaks_before: line_breaks_in(header_record.as_byte_record()),
         fallback_row: 1,
         held: None,
         finished: false,
@@ -357,13 +358,15 @@ fn csv_rows(mut input: Box<dyn BufRead>) -> Result<RowStream, DataError> {
 
 struct CsvRows {
     reader: csv::Reader<Watched>,
-    /// Records given back ([`Spares`]), and those taken from it not yet read into.
+    /// What the reader reads a row into, before its text is checked and copied into cells.
+    record: csv::ByteRecord,
+    /// Cells given back ([`Spares`]), and those taken from it not yet read into.
     spares: Spares,
-    unused: Vec<csv::StringRecord>,
+    unused: Vec<Cells>,
     progress: Rc<Progress>,
     headers: usize,
-    /// The length of the last row's text, the size of the next row's buffer.
-    record_bytes: usize,
+    /// To name the cell of a row that is not UTF-8 text.
+    header_names: Vec<String>,
     /// Line breaks inside the quoted cells of the rows read so far: they advance the line
     /// count, not the spreadsheet row.
     line_breaks_before: usize,
@@ -381,14 +384,8 @@ impl CsvRows {
             return None;
         }
         self.fallback_row = self.fallback_row.saturating_add(1);
-        // A record of its own for each row (one given back, or one sized as the last row): it
-        // goes to the worker as the row's cells, without a copy.
-        if self.unused.is_empty() {
-            self.unused = self.spares.take_all();
-        }
-        let mut record =
-            self.unused.pop().unwrap_or_else(|| csv::StringRecord::with_capacity(self.record_bytes, self.headers));
-        match self.reader.read_record(&mut record) {
+        let record = &mut self.record;
+        match self.reader.read_byte_record(record) {
             Ok(false) => {
                 self.finished = true;
                 return None;
@@ -410,13 +407,27 @@ impl CsvRows {
         let ended_with_line_feed =
             end.byte().checked_sub(1).and_then(|last| self.progress.byte_at(last)) == Some(b'\n');
         let counted_terminator = ended_with_line_feed && !swallowed_by_quote;
-        self.record_bytes = record.as_slice().len();
-        let breaks = line_breaks_in(&record);
+        let breaks = line_breaks_in(record);
         let content_line = end_line.saturating_sub(usize::from(counted_terminator)).saturating_sub(breaks);
         let row = content_line.saturating_sub(self.line_breaks_before);
         self.line_breaks_before = self.line_breaks_before.saturating_add(breaks);
         self.fallback_row = row;
-        let cells = Cells::from(record);
+        // Cells of their own for each row (given back, or new): they go to the worker.
+        if self.unused.is_empty() {
+            self.unused = self.spares.take_all();
+        }
+        let cells = match self.unused.pop().unwrap_or_default().refilled_from(record) {
+            Ok(cells) => cells,
+            Err(cell) => {
+                let column = self.header_names.get(cell).cloned();
+                let problem =
+                    "UTF-8 text like the rest of the file; this cell has bytes that are not UTF-8".to_string();
+                return Some(RawRow {
+                    row,
+                    cells: Err(RowError { row, key: None, column, raw: None, expected: problem }),
+                });
+            }
+        };
         let cells = if cells.is_blank() && !swallowed_by_quote {
             // Counted and dropped by the stream, whatever its number of separators.
             Ok(Cells::blank(self.headers))
@@ -446,10 +457,10 @@ impl Iterator for CsvRows {
     }
 }
 
-fn line_breaks_in(record: &csv::StringRecord) -> usize {
+fn line_breaks_in(record: &csv::ByteRecord) -> usize {
     // The cells' bytes in one slice, counted in one pass the compiler vectorises: this runs for
     // every row, and searching each cell as text cost 2 % of a run.
-    record.as_byte_record().as_slice().iter().filter(|byte| **byte == b'\n').count()
+    record.as_slice().iter().filter(|byte| **byte == b'\n').count()
 }
 
 fn row_problem(row: usize, raw: Option<String>, expected: String) -> RowError {
