@@ -18,6 +18,13 @@ struct Yuan(Decimal);
 
 impl std::fmt::Display for Yuan {
     fn fmt(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        // Whole amounts (most awards, most totals) as integers: the same digits as the decimal
+        // writes, without normalising and formatting a decimal.
+        if self.0.scale() == 0 {
+            if let Ok(whole) = i64::try_from(self.0.mantissa()) {
+                return whole.fmt(formatter);
+            }
+        }
         self.0.normalize().fmt(formatter)
     }
 }

@@ -657,6 +657,37 @@ fn an_unterminated_quote_in_an_otherwise_blank_row_is_still_reported() {
 }
 
 proptest::proptest! {
+    /// Cells are trimmed as `str::trim` trims, whatever they begin and end with: the reader
+    /// skips trimming cells that begin and end with a character that cannot be whitespace.
+    #[test]
+    fn cells_are_trimmed_as_str_trim_trims(
+        characters in proptest::collection::vec(
+            proptest::sample::select(vec![' ', '\t', '\u{3000}', '\u{a0}', '\u{2028}', '\u{85}', '\u{1680}', 'a', '1', '日', '是', '（', 'é', '\u{e0100}']),
+            1..8,
+        )
+    ) {
+        let raw: String = characters.into_iter().collect();
+        // A blank cell never reaches a parser: it is unknown.
+        proptest::prop_assume!(!raw.trim().is_empty());
+        proptest::prop_assert_eq!(parse_cell(&raw, &ColumnKind::Text), Ok(text(raw.trim())));
+    }
+
+    /// `2024-04-02`, read without splitting the text, is read as the general reading reads
+    /// `2024/04/02`: the same date, or the same error.
+    #[test]
+    fn dashed_dates_read_as_the_other_forms(year in 0u32..10_000, month in 0u32..14, day in 0u32..33) {
+        let dashed = parse_cell(&format!("{year:04}-{month:02}-{day:02}"), &ColumnKind::Date);
+        let slashed = parse_cell(&format!("{year:04}/{month:02}/{day:02}"), &ColumnKind::Date);
+        proptest::prop_assert_eq!(dashed, slashed);
+    }
+
+    /// Amounts are written as the normalised decimal writes them, whole amounts included.
+    #[test]
+    fn amounts_are_written_as_the_decimal_writes_them(mantissa in proptest::num::i64::ANY, scale in 0u32..6) {
+        let amount = Decimal::new(mantissa, scale);
+        proptest::prop_assert_eq!(policy::output::yuan_string(amount), amount.normalize().to_string());
+    }
+
     /// A row is read exactly when each of its cells is UTF-8 text, as the `csv` crate's own
     /// checked records say, and then with the same cells: the whole row is checked at once, so
     /// a character cut in two by a separator (each half valid next to the other) must still be

@@ -16,12 +16,12 @@ use std::sync::Arc;
 /// because exports write percent columns as numbers of percentage points. Integer cells accept
 /// `12.0` (a whole number written with a zero fraction) but not `1.5`.
 pub fn parse_cell(raw: &str, kind: &ColumnKind) -> Result<Value, String> {
-    read_cell(raw, kind, None)
+    read_cell(trim_cell(raw), kind, None)
 }
 
-/// [`parse_cell`], texts taken from `texts` when it already holds them.
-pub(crate) fn read_cell(raw: &str, kind: &ColumnKind, texts: Option<&mut ColumnTexts>) -> Result<Value, String> {
-    let text = trim_cell(raw);
+/// [`parse_cell`] of a cell already trimmed ([`Cells::get`](super::Cells::get) trims), texts
+/// taken from `texts` when it already holds them.
+pub(crate) fn read_cell(text: &str, kind: &ColumnKind, texts: Option<&mut ColumnTexts>) -> Result<Value, String> {
     match kind {
         ColumnKind::Bool => parse_bool(text).map(Value::Bool).ok_or_else(|| BOOL_EXPECTED.to_string()),
         ColumnKind::Integer => parse_integer(text).map(Value::Number),
@@ -43,16 +43,37 @@ pub(crate) fn read_cell(raw: &str, kind: &ColumnKind, texts: Option<&mut ColumnT
 }
 
 /// `text` without leading and trailing whitespace (Unicode's, the ideographic space among it).
-/// Most cells begin and end with a visible ASCII character (numbers, dates, codes): those are
-/// returned as they are without decoding a character.
+/// Most cells begin and end with a character that cannot be whitespace — a visible ASCII one
+/// (numbers, dates, codes) or a Chinese one (`是`, `日照市`): those are returned as they are
+/// without decoding a character.
 pub(crate) fn trim_cell(text: &str) -> &str {
-    let visible = |byte: Option<&u8>| byte.is_some_and(|byte| byte.is_ascii_graphic());
     let bytes = text.as_bytes();
-    if visible(bytes.first()) && visible(bytes.last()) {
+    let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else { return text };
+    // The first byte of the last character: the last byte itself, or at most three back.
+    let last_lead = if last < 0x80 {
+        Some(last)
+    } else {
+        bytes.iter().rev().skip(1).take(3).copied().find(|byte| !is_continuation(*byte))
+    };
+    if never_starts_whitespace(first) && last_lead.is_some_and(never_starts_whitespace) {
         text
     } else {
         text.trim()
     }
+}
+
+fn is_continuation(byte: u8) -> bool {
+    byte & 0b1100_0000 == 0b1000_0000
+}
+
+/// Whether no whitespace character's UTF-8 encoding begins with `byte`. Unicode's whitespace is
+/// U+0009–U+000D, U+0020, U+0085, U+00A0, U+1680, U+2000–U+200A, U+2028, U+2029, U+202F,
+/// U+205F and U+3000: their encodings begin with 0x09–0x0D, 0x20, 0xC2, 0xE1, 0xE2 or 0xE3.
+/// Anything else — visible ASCII, the Chinese characters (0xE4–0xE9), fullwidth forms
+/// (0xEF) — is never whitespace.
+fn never_starts_whitespace(byte: u8) -> bool {
+    // The commonest first, each a comparison or two: visible ASCII, then 0xE4 and above.
+    byte.is_ascii_graphic() || byte >= 0xE4 || (0xC3..=0xE0).contains(&byte)
 }
 
 const BOOL_EXPECTED: &str = "是 or 否 (also true/false, Y/N, yes/no, 1/0)";
@@ -82,10 +103,11 @@ impl NumberProblem {
 }
 
 fn parse_bool(text: &str) -> Option<bool> {
-    // The city's exports write 是 and 否: those first, before the list of every spelling.
-    match text {
-        "是" => return Some(true),
-        "否" => return Some(false),
+    // The city's exports write 是 and 否: those first, before the list of every spelling, and
+    // as bytes, which compiles to a comparison in place rather than a call a cell.
+    match text.as_bytes() {
+        [0xE6, 0x98, 0xAF] => return Some(true),  // 是
+        [0xE5, 0x90, 0xA6] => return Some(false), // 否
         _ => {}
     }
     // Compared without lowering a copy: a data row holds a dozen yes/no cells, and lowering
@@ -211,6 +233,22 @@ fn parse_percent(text: &str) -> Result<Decimal, String> {
 }
 
 fn parse_date(text: &str) -> Result<NaiveDate, String> {
+    // The export's own form, `2024-04-02`, read in place: what the general reading below makes
+    // of it, without splitting the text.
+    if let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = *text.as_bytes() {
+        let number = |digits: &[u8]| {
+            digits
+                .iter()
+                .try_fold(0u32, |value, digit| digit.is_ascii_digit().then(|| value * 10 + u32::from(digit - b'0')))
+        };
+        if let (Some(year), Some(month), Some(day)) = (number(&[y0, y1, y2, y3]), number(&[m0, m1]), number(&[d0, d1]))
+        {
+            // A day that does not exist goes the general way, which says so.
+            if let Some(date) = i32::try_from(year).ok().and_then(|year| NaiveDate::from_ymd_opt(year, month, day)) {
+                return Ok(date);
+            }
+        }
+    }
     let expected = || format!("a date as {DATE_FORMS}");
     let date_text = without_time_of_day(text).ok_or_else(expected)?;
     let (year, month, day) = date_fields(date_text).ok_or_else(expected)?;

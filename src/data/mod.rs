@@ -187,19 +187,23 @@ impl Cells {
     ///
     /// The whole row is checked at once (SIMD, `simdutf8`), which is several times faster on
     /// Chinese text than checking cell by cell as `csv::StringRecord` does; a row that is valid
-    /// as a whole is valid cell by cell when every cell begins on a character boundary.
+    /// as a whole is valid cell by cell when every cell begins on a character boundary (its
+    /// first byte is not a continuation byte): each cell then also ends on one, where the next
+    /// begins or the text ends.
     pub(crate) fn refilled_from(mut self, record: &csv::ByteRecord) -> Result<Cells, usize> {
         self.text.clear();
         self.ends.clear();
         let Ok(text) = simdutf8::basic::from_utf8(record.as_slice()) else {
             return Err(first_cell_not_utf8(record));
         };
-        for index in 0..record.len() {
-            let Some(range) = record.range(index) else { break };
-            if !text.is_char_boundary(range.start) || !text.is_char_boundary(range.end) {
-                return Err(index);
+        // The cells lie one after the other in the record's text: each ends where the next begins.
+        let mut end = 0;
+        for cell in record.iter() {
+            if cell.first().is_some_and(|first| first & 0b1100_0000 == 0b1000_0000) {
+                return Err(first_cell_not_utf8(record));
             }
-            self.ends.push(range.end);
+            end += cell.len();
+            self.ends.push(end);
         }
         self.text.push_str(text);
         Ok(self)

@@ -92,7 +92,7 @@ pub fn read_used_fields(
     // Sized once: collecting through `Result` would grow the vector four times a row.
     let mut values = Vec::with_capacity(layout.columns.len());
     for (column, spec) in layout.columns.iter().enumerate() {
-        if spec.kind == ColumnKind::Text && used.get(column) == Some(&false) {
+        if matches!(spec.kind, ColumnKind::Text) && used.get(column) == Some(&false) {
             values.push(Value::Unknown);
             continue;
         }

@@ -458,9 +458,9 @@ impl Iterator for CsvRows {
 }
 
 fn line_breaks_in(record: &csv::ByteRecord) -> usize {
-    // The cells' bytes in one slice, counted in one pass the compiler vectorises: this runs for
-    // every row, and searching each cell as text cost 2 % of a run.
-    record.as_slice().iter().filter(|byte| **byte == b'\n').count()
+    // The cells' bytes in one slice, searched in one SIMD pass: this runs for every row, and
+    // searching each cell as text cost 2 % of a run.
+    memchr::memchr_iter(b'\n', record.as_slice()).count()
 }
 
 fn row_problem(row: usize, raw: Option<String>, expected: String) -> RowError {
