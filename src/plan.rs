@@ -214,29 +214,31 @@ impl Test {
             Test::Constant(truth) => *truth,
             Test::Slot(slot) => slots.get(*slot).and_then(Value::as_bool),
             Test::Field(field) => record.get(*field).and_then(Value::as_bool),
-            Test::Read(operand) => operand.with_value(record, slots, failure, Value::as_bool),
+            Test::Read(operand) => match operand.at_hand(record, slots) {
+                Some(value) => value.as_bool(),
+                None => self.truth_evaluating(record, slots, failure),
+            },
             Test::Slots { deciding, slots: parts } => {
                 connective(*deciding, parts.iter().map(|part| slots.get(*part).and_then(Value::as_bool)))
             }
-            Test::Includes { inside, text, list } => list.with_value(record, slots, failure, |list| match list {
-                // As `compare`: a known list holds the text or not; anything else as it says.
-                Value::List(items) => {
-                    Some(items.iter().any(|item| matches!(item, Value::Text(item) if **item == **text)) == *inside)
-                }
-                other => {
-                    let operator = if *inside { CompareOperator::In } else { CompareOperator::NotIn };
-                    compare(operator, &Value::Text(text.clone()), other).as_bool()
-                }
-            }),
+            Test::Includes { inside, text, list } => match list.at_hand(record, slots) {
+                Some(list) => includes(*inside, text, list),
+                None => self.truth_evaluating(record, slots, failure),
+            },
             Test::Not(inner) => inner.truth(record, slots, failure).map(|truth| !truth),
             Test::Connective { deciding, parts } => {
                 connective(*deciding, parts.iter().map(|part| part.truth(record, slots, failure)))
             }
-            Test::Compare { operator, left, right } => left.with_value(record, slots, failure, |left| {
-                right.with_value(record, slots, failure, |right| compare_known(*operator, left, right))
-            }),
-            Test::Member { inside, element, set } => element
-                .with_value(record, slots, failure, |element| set.contains(element).map(|found| found == *inside)),
+            Test::Compare { operator, left, right } => {
+                match (left.at_hand(record, slots), right.at_hand(record, slots)) {
+                    (Some(left), Some(right)) => compare_known(*operator, left, right),
+                    _ => self.truth_evaluating(record, slots, failure),
+                }
+            }
+            Test::Member { inside, element, set } => match element.at_hand(record, slots) {
+                Some(element) => set.contains(element).map(|found| found == *inside),
+                None => self.truth_evaluating(record, slots, failure),
+            },
             Test::DateWindow { field, after, until, inside, general } => match record.get(*field) {
                 Some(Value::Date(date)) if DATA_DAYS.contains(&date.num_days_from_ce()) => {
                     let day = date.num_days_from_ce();
@@ -244,6 +246,37 @@ impl Test {
                 }
                 _ => general.truth(record, slots, failure),
             },
+        }
+    }
+
+    /// [`Test::truth`] of the leaves whose operands the tree evaluator must work out: out of
+    /// line, so that `truth` itself, which runs for every part of every condition, stays small.
+    #[inline(never)]
+    fn truth_evaluating(&self, record: &[Value], slots: &[Value], failure: &Failure) -> Option<bool> {
+        match self {
+            Test::Read(operand) => operand.with_value(record, slots, failure, Value::as_bool),
+            Test::Includes { inside, text, list } => {
+                list.with_value(record, slots, failure, |list| includes(*inside, text, list))
+            }
+            Test::Compare { operator, left, right } => left.with_value(record, slots, failure, |left| {
+                right.with_value(record, slots, failure, |right| compare_known(*operator, left, right))
+            }),
+            Test::Member { inside, element, set } => element
+                .with_value(record, slots, failure, |element| set.contains(element).map(|found| found == *inside)),
+            other => other.truth(record, slots, failure),
+        }
+    }
+}
+
+/// Whether a known list holds `text` (`inside`) or not; anything else as [`compare`] says.
+fn includes(inside: bool, text: &Arc<str>, list: &Value) -> Option<bool> {
+    match list {
+        Value::List(items) => {
+            Some(items.iter().any(|item| matches!(item, Value::Text(item) if **item == **text)) == inside)
+        }
+        other => {
+            let operator = if inside { CompareOperator::In } else { CompareOperator::NotIn };
+            compare(operator, &Value::Text(text.clone()), other).as_bool()
         }
     }
 }
@@ -333,17 +366,27 @@ impl DateWindow {
 
 /// The first error met while deciding a step.
 #[derive(Debug, Default)]
-pub(crate) struct Failure(std::cell::Cell<Option<EvalError>>);
+pub(crate) struct Failure {
+    /// Whether `error` holds one: a byte to test after every step rather than the whole error
+    /// taken out and put back.
+    failed: std::cell::Cell<bool>,
+    error: std::cell::Cell<Option<EvalError>>,
+}
 
 impl Failure {
     fn record(&self, error: EvalError) {
-        let first = self.0.take().unwrap_or(error);
-        self.0.set(Some(first));
+        let first = self.error.take().unwrap_or(error);
+        self.error.set(Some(first));
+        self.failed.set(true);
     }
 
     /// The error met, if any; the failure is empty afterwards.
+    #[inline]
     pub(crate) fn take(&self) -> Result<(), EvalError> {
-        self.0.take().map_or(Ok(()), Err)
+        if !self.failed.replace(false) {
+            return Ok(());
+        }
+        self.error.take().map_or(Ok(()), Err)
     }
 }
 
@@ -368,6 +411,19 @@ fn compare_known(operator: CompareOperator, left: &Value, right: &Value) -> Opti
 }
 
 impl Operand {
+    /// The operand's value when it is at hand without working anything out: a constant, a
+    /// field or a slot.
+    #[inline(always)]
+    fn at_hand<'a>(&'a self, record: &'a [Value], slots: &'a [Value]) -> Option<&'a Value> {
+        static UNKNOWN: Value = Value::Unknown;
+        match self {
+            Operand::Constant(value) => Some(value),
+            Operand::Field(index) => Some(record.get(*index).unwrap_or(&UNKNOWN)),
+            Operand::Slot(index) => Some(slots.get(*index).unwrap_or(&UNKNOWN)),
+            Operand::General(_) => None,
+        }
+    }
+
     fn lower(code: &Code) -> Operand {
         match &code.operation {
             Operation::Field(index) => Operand::Field(*index),

@@ -681,6 +681,22 @@ proptest::proptest! {
         proptest::prop_assert_eq!(dashed, slashed);
     }
 
+    /// Plain numbers (`5934.26`, `0`, `007.50`), read in one pass, are the decimals the decimal
+    /// parser makes of them: the same digits and the same scale.
+    #[test]
+    fn plain_numbers_read_as_the_decimal_parser_reads_them(integer in "[0-9]{1,20}", fraction in proptest::option::of("[0-9]{1,10}")) {
+        let written = match &fraction {
+            Some(fraction) => format!("{integer}.{fraction}"),
+            None => integer.clone(),
+        };
+        let expected = Decimal::from_str_exact(&written).ok();
+        let read = match parse_cell(&written, &ColumnKind::Decimal) {
+            Ok(Value::Number(number)) => Some(number),
+            _ => None,
+        };
+        proptest::prop_assert_eq!(read.map(|number| (number, number.scale())), expected.map(|number| (number, number.scale())));
+    }
+
     /// Amounts are written as the normalised decimal writes them, whole amounts included.
     #[test]
     fn amounts_are_written_as_the_decimal_writes_them(mantissa in proptest::num::i64::ANY, scale in 0u32..6) {

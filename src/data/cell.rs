@@ -48,12 +48,15 @@ pub(crate) fn read_cell(text: &str, kind: &ColumnKind, texts: Option<&mut Column
 /// without decoding a character.
 pub(crate) fn trim_cell(text: &str) -> &str {
     let bytes = text.as_bytes();
-    let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else { return text };
-    // The first byte of the last character: the last byte itself, or at most three back.
-    let last_lead = if last < 0x80 {
-        Some(last)
-    } else {
-        bytes.iter().rev().skip(1).take(3).copied().find(|byte| !is_continuation(*byte))
+    let Some(&first) = bytes.first() else { return text };
+    // The first byte of the last character: the last byte, or the last one at or above 0xC0
+    // within the last four (the text is UTF-8).
+    let last_lead = match *bytes {
+        [.., last] if last < 0x80 => Some(last),
+        [.., lead, _] if lead >= 0xC0 => Some(lead),
+        [.., lead, _, _] if lead >= 0xC0 => Some(lead),
+        [.., lead, _, _, _] => Some(lead),
+        _ => None,
     };
     if never_starts_whitespace(first) && last_lead.is_some_and(never_starts_whitespace) {
         text
@@ -62,7 +65,8 @@ pub(crate) fn trim_cell(text: &str) -> &str {
     }
 }
 
-fn is_continuation(byte: u8) -> bool {
+/// A byte inside a UTF-8 character, never the first of one.
+pub(crate) fn is_continuation(byte: u8) -> bool {
     byte & 0b1100_0000 == 0b1000_0000
 }
 
@@ -125,6 +129,9 @@ fn parse_bool(text: &str) -> Option<bool> {
 /// Reads `-1,250.5`: an optional sign, digits with optional ASCII thousands separators in
 /// groups of three, an optional fraction. Never goes through a float.
 fn parse_number(text: &str) -> Result<Decimal, NumberProblem> {
+    if let Some(number) = plain_number(text) {
+        return Ok(number);
+    }
     let (negative, unsigned) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, text.strip_prefix('+').unwrap_or(text)),
@@ -160,6 +167,30 @@ fn parse_number(text: &str) -> Result<Decimal, NumberProblem> {
         plain.push_str(fraction_digits);
     }
     Decimal::from_str_exact(&plain).map_err(|_| NumberProblem::OutOfRange)
+}
+
+/// The commonest cells, `5934.26` or `0`: digits, then maybe a point and more digits, 18 digits
+/// at most. Read in one pass, to exactly the decimal (digits and scale) `Decimal::from_str_exact`
+/// reads from the same text; `None` for anything else.
+fn plain_number(text: &str) -> Option<Decimal> {
+    let bytes = text.as_bytes();
+    let (integer_part, fraction_part) = match bytes.iter().position(|byte| *byte == b'.') {
+        Some(point) => (bytes.get(..point)?, Some(bytes.get(point + 1..)?)),
+        None => (bytes, None),
+    };
+    let fraction_part = fraction_part.unwrap_or_default();
+    let digits = integer_part.len() + fraction_part.len();
+    if integer_part.is_empty() || (fraction_part.is_empty() && digits != bytes.len()) || digits > 18 {
+        return None;
+    }
+    let mut mantissa: i64 = 0;
+    for byte in integer_part.iter().chain(fraction_part) {
+        if !byte.is_ascii_digit() {
+            return None;
+        }
+        mantissa = mantissa * 10 + i64::from(byte - b'0');
+    }
+    Some(Decimal::new(mantissa, u32::try_from(fraction_part.len()).ok()?))
 }
 
 /// The digits of an integer part, without its thousands separators; `None` when a separator

@@ -199,7 +199,7 @@ impl Cells {
         // The cells lie one after the other in the record's text: each ends where the next begins.
         let mut end = 0;
         for cell in record.iter() {
-            if cell.first().is_some_and(|first| first & 0b1100_0000 == 0b1000_0000) {
+            if cell.first().is_some_and(|first| cell::is_continuation(*first)) {
                 return Err(first_cell_not_utf8(record));
             }
             end += cell.len();
