@@ -209,6 +209,7 @@ impl Test {
     /// (an overflow, a parameter without a value) is kept in `failure` and the test goes on
     /// as unknown: the caller stops at the step. The first error in evaluation order is kept,
     /// so it is the one the tree evaluator reports. A small return value is what keeps this fast.
+    #[inline(always)]
     pub(crate) fn truth(&self, record: &[Value], slots: &[Value], failure: &Failure) -> Option<bool> {
         match self {
             Test::Constant(truth) => *truth,
@@ -225,10 +226,7 @@ impl Test {
                 Some(list) => includes(*inside, text, list),
                 None => self.truth_evaluating(record, slots, failure),
             },
-            Test::Not(inner) => inner.truth(record, slots, failure).map(|truth| !truth),
-            Test::Connective { deciding, parts } => {
-                connective(*deciding, parts.iter().map(|part| part.truth(record, slots, failure)))
-            }
+            Test::Not(_) | Test::Connective { .. } => self.truth_nested(record, slots, failure),
             Test::Compare { operator, left, right } => {
                 match (left.at_hand(record, slots), right.at_hand(record, slots)) {
                     (Some(left), Some(right)) => compare_known(*operator, left, right),
@@ -246,6 +244,19 @@ impl Test {
                 }
                 _ => general.truth(record, slots, failure),
             },
+        }
+    }
+
+    /// [`Test::truth`] of a `not` or a connective, out of line: the leaves, the commonest
+    /// tests, are then worked out in place in the connective's loop rather than by a call each.
+    #[inline(never)]
+    fn truth_nested(&self, record: &[Value], slots: &[Value], failure: &Failure) -> Option<bool> {
+        match self {
+            Test::Not(inner) => inner.truth(record, slots, failure).map(|truth| !truth),
+            Test::Connective { deciding, parts } => {
+                connective(*deciding, parts.iter().map(|part| part.truth(record, slots, failure)))
+            }
+            leaf => leaf.truth(record, slots, failure),
         }
     }
 

@@ -151,6 +151,7 @@ impl Cells {
     }
 
     /// The trimmed text of cell `index`; `None` when it is blank or beyond the row.
+    #[inline]
     pub fn get(&self, index: usize) -> Option<&str> {
         self.untrimmed(index).map(cell::trim_cell).filter(|text| !text.is_empty())
     }
