@@ -168,7 +168,9 @@ pub fn decide_into(program: &Program, record: &[Value], outcome: &mut Outcome) -
         failure.take()?;
         slots.push(value);
     }
-    awards.sort_by_key(|award| award.item);
+    if !program.plan.awards_in_order {
+        awards.sort_by_key(|award| award.item);
+    }
     apply_no_stacking(program, awards);
     let mut total = Decimal::ZERO;
     for award in awards.iter() {

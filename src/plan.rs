@@ -28,6 +28,9 @@ pub struct Plan {
     /// The no-stacking groups with their awards as positions in [`Program::awards`] (the order
     /// of an outcome's awards): model group index, positions.
     pub(crate) no_stacking: Vec<(usize, Vec<usize>)>,
+    /// Whether the award steps come in the order of [`Program::awards`]: an outcome's awards,
+    /// pushed step by step, then need no sorting.
+    pub(crate) awards_in_order: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -149,7 +152,14 @@ impl Plan {
                 (*group, positions)
             })
             .collect();
-        Plan { steps, no_stacking }
+        let award_items: Vec<usize> = program
+            .steps
+            .iter()
+            .filter(|step| matches!(step.kind, StepKind::Award { .. }))
+            .map(|step| step.item)
+            .collect();
+        let awards_in_order = award_items.is_sorted();
+        Plan { steps, no_stacking, awards_in_order }
     }
 }
 
@@ -404,6 +414,8 @@ impl Failure {
 /// Known numbers and dates compared directly; everything else as the tree evaluator compares.
 fn compare_known(operator: CompareOperator, left: &Value, right: &Value) -> Option<bool> {
     let ordering = match (left, right) {
+        // A blank compared with anything is unknown, as `compare` says (only bounds can settle it).
+        (Value::Unknown, _) | (_, Value::Unknown) => return None,
         (Value::Number(left), Value::Number(right)) => left.cmp(right),
         (Value::Date(left), Value::Date(right)) => left.cmp(right),
         (Value::Text(left), Value::Text(right)) if operator == CompareOperator::Equal => return Some(left == right),

@@ -67,3 +67,16 @@ fn unknown_numbers_keep_their_bounds() {
         .collect();
     assert_eq!(lines, expected);
 }
+
+/// An award whose condition uses an award declared after it is decided after it, yet the
+/// outcome keeps declaration order, so no stacking compares the right awards: `extra` (80万元)
+/// beats `top_up` (50万元) in their group, and `base_grant` stays paid outside it.
+#[test]
+fn awards_decided_out_of_declaration_order_keep_their_places() {
+    let lines = decisions("tests/cases/award-order.policy", "examples/rizhao/districts.csv");
+    assert_eq!(
+        lines[0]["awards"],
+        serde_json::json!([{"award": "base_grant", "amount": "1000000"}, {"award": "extra", "amount": "800000"}])
+    );
+    assert_eq!(lines[0]["total"], "1800000");
+}
