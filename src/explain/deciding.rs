@@ -9,7 +9,7 @@
 //! building the leaves. The node tree stays the definition: `tests/explain.rs` checks that both
 //! give the same bytes on every sample record.
 
-use super::{blank_columns, Detail, Explainer, Explaining, Node, Reading, Verdict, SCHEMA_VERSION};
+use super::{blank_columns, Detail, Explainer, Explaining, Node, NodeKind, Reading, Verdict, SCHEMA_VERSION};
 use crate::compile::{Code, Operation, Program};
 use crate::eval::{EvalError, Outcome};
 use crate::output::BLANK;
@@ -356,7 +356,7 @@ impl<'a> Explainer<'a, '_> {
                     None => json_str(out, &self.snippet(code.span)),
                 }
                 out.extend_from_slice(b",\"outcome\":");
-                json(out, verdict);
+                out.extend_from_slice(verdict_json(*verdict));
                 let (margin, details) = self.leaf_findings(code, *verdict);
                 if let Some(margin) = margin {
                     out.extend_from_slice(b",\"margin\":");
@@ -401,7 +401,7 @@ fn write_node(node: &Node, out: &mut Vec<u8>) {
 /// leaving a field out, without the closing brace.
 fn write_head(node: &Node, out: &mut Vec<u8>) {
     out.extend_from_slice(b"{\"kind\":");
-    json(out, &node.kind);
+    out.extend_from_slice(kind_json(node.kind));
     let optional = [
         (&b",\"name\":"[..], &node.name),
         (b",\"label\":", &node.label),
@@ -417,7 +417,7 @@ fn write_head(node: &Node, out: &mut Vec<u8>) {
         }
     }
     out.extend_from_slice(b",\"outcome\":");
-    json(out, &node.outcome);
+    out.extend_from_slice(verdict_json(node.outcome));
     if !node.text.is_empty() {
         out.extend_from_slice(b",\"text\":");
         json_str(out, &node.text);
@@ -459,6 +459,39 @@ fn write_head(node: &Node, out: &mut Vec<u8>) {
     }
 }
 
+/// A verdict's JSON, as serde writes it (`"not_eligible"`): written for every node, so without
+/// going through serde's string escaping each time.
+fn verdict_json(verdict: Verdict) -> &'static [u8] {
+    match verdict {
+        Verdict::Yes => b"\"yes\"",
+        Verdict::No => b"\"no\"",
+        Verdict::Unknown => b"\"unknown\"",
+        Verdict::Paid => b"\"paid\"",
+        Verdict::Superseded => b"\"superseded\"",
+        Verdict::NotEligible => b"\"not_eligible\"",
+        Verdict::NothingToPay => b"\"nothing_to_pay\"",
+        Verdict::Known => b"\"known\"",
+    }
+}
+
+/// A node kind's JSON, as serde writes it (`"award_condition"`).
+fn kind_json(kind: NodeKind) -> &'static [u8] {
+    match kind {
+        NodeKind::Decision => b"\"decision\"",
+        NodeKind::Award => b"\"award\"",
+        NodeKind::Benefit => b"\"benefit\"",
+        NodeKind::Rule => b"\"rule\"",
+        NodeKind::AwardCondition => b"\"award_condition\"",
+        NodeKind::AllOf => b"\"all_of\"",
+        NodeKind::AnyOf => b"\"any_of\"",
+        NodeKind::Not => b"\"not\"",
+        NodeKind::Condition => b"\"condition\"",
+        NodeKind::ComputedValues => b"\"computed_values\"",
+        NodeKind::Value => b"\"value\"",
+        NodeKind::Table => b"\"table\"",
+    }
+}
+
 /// A JSON string. Most text needs no escaping (Chinese is written as it is): that is checked
 /// in one pass the compiler can vectorise and copied whole; anything else goes through serde.
 fn json_str(out: &mut Vec<u8>, text: &str) {
@@ -485,4 +518,24 @@ fn json_strings(out: &mut Vec<u8>, texts: &[String]) {
 fn json<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
     // Writing into a vector fails only for values serde cannot represent, which these are not.
     let _ = serde_json::to_writer(out, value);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{kind_json, verdict_json, NodeKind, Verdict};
+
+    /// The written codes are serde's, for every variant: other systems read them.
+    #[test]
+    fn verdicts_and_kinds_are_written_as_serde_writes_them() {
+        use Verdict::*;
+        for verdict in [Yes, No, Unknown, Paid, Superseded, NotEligible, NothingToPay, Known] {
+            assert_eq!(Some(verdict_json(verdict).to_vec()), serde_json::to_vec(&verdict).ok());
+        }
+        use NodeKind::*;
+        for kind in
+            [Decision, Award, Benefit, Rule, AwardCondition, AllOf, AnyOf, Not, Condition, ComputedValues, Value, Table]
+        {
+            assert_eq!(Some(kind_json(kind).to_vec()), serde_json::to_vec(&kind).ok());
+        }
+    }
 }
