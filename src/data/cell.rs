@@ -266,14 +266,9 @@ fn parse_percent(text: &str) -> Result<Decimal, String> {
 fn parse_date(text: &str) -> Result<NaiveDate, String> {
     // The export's own form, `2024-04-02`, read in place: what the general reading below makes
     // of it, without splitting the text.
-    if let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = *text.as_bytes() {
-        let number = |digits: &[u8]| {
-            digits
-                .iter()
-                .try_fold(0u32, |value, digit| digit.is_ascii_digit().then(|| value * 10 + u32::from(digit - b'0')))
-        };
-        if let (Some(year), Some(month), Some(day)) = (number(&[y0, y1, y2, y3]), number(&[m0, m1]), number(&[d0, d1]))
-        {
+    if let [_, _, _, _, b'-', _, _, b'-', _, _] = text.as_bytes() {
+        let field = |range: std::ops::Range<usize>, digits: usize| parse_small(text.get(range)?, digits, digits);
+        if let (Some(year), Some(month), Some(day)) = (field(0..4, 4), field(5..7, 2), field(8..10, 2)) {
             // A day that does not exist goes the general way, which says so.
             if let Some(date) = i32::try_from(year).ok().and_then(|year| NaiveDate::from_ymd_opt(year, month, day)) {
                 return Ok(date);
