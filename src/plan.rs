@@ -82,7 +82,7 @@ pub(crate) enum Test {
     Member {
         inside: bool,
         element: Operand,
-        set: ConstantSet,
+        set: Box<ConstantSet>,
     },
     /// A data date shifted by a constant duration and compared with a constant date
     /// (`registered_on + 2 years <= as_of`). The shift never decreases a date, so the test is
@@ -109,7 +109,8 @@ pub(crate) enum Operand {
     Field(usize),
     Slot(usize),
     /// Evaluated by the tree evaluator.
-    General(Code),
+    /// Boxed: a `Code` is 72 bytes, and every `Test` holding an operand would be as large.
+    General(Box<Code>),
 }
 
 /// A constant list prepared for membership tests.
@@ -195,7 +196,7 @@ impl Test {
                 let inside = *operator == CompareOperator::In;
                 match (operator, left, right) {
                     (CompareOperator::In | CompareOperator::NotIn, left, Operand::Constant(list @ Value::List(_))) => {
-                        Test::Member { inside, element: left, set: ConstantSet::new(list) }
+                        Test::Member { inside, element: left, set: Box::new(ConstantSet::new(list)) }
                     }
                     (
                         CompareOperator::In | CompareOperator::NotIn,
@@ -453,7 +454,7 @@ impl Operand {
             Operation::Slot(index) => Operand::Slot(*index),
             _ => match constant(code) {
                 Some(value) => Operand::Constant(value),
-                None => Operand::General(code.clone()),
+                None => Operand::General(Box::new(code.clone())),
             },
         }
     }
