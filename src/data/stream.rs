@@ -339,8 +339,7 @@ fn csv_rows(mut input: Box<dyn BufRead>) -> Result<RowStream, DataError> {
         spares: spares.clone(),
         unused: Vec::new(),
         progress,
-        headers: headers.len(),
-        header_names: headers.clone(),
+        headers: headers.clone(),
         line_breaks_before: line_breaks_in(header_record.as_byte_record()),
         fallback_row: 1,
         held: None,
@@ -364,9 +363,9 @@ struct CsvRows {
     spares: Spares,
     unused: Vec<Cells>,
     progress: Rc<Progress>,
-    headers: usize,
-    /// To name the cell of a row that is not UTF-8 text.
-    header_names: Vec<String>,
+    /// The header row's cells: how many cells a row must have, and the name of a cell that is
+    /// not UTF-8 text.
+    headers: Vec<String>,
     /// Line breaks inside the quoted cells of the rows read so far: they advance the line
     /// count, not the spreadsheet row.
     line_breaks_before: usize,
@@ -419,7 +418,7 @@ impl CsvRows {
         let cells = match self.unused.pop().unwrap_or_default().refilled_from(record) {
             Ok(cells) => cells,
             Err(cell) => {
-                let column = self.header_names.get(cell).cloned();
+                let column = self.headers.get(cell).cloned();
                 let problem =
                     "UTF-8 text like the rest of the file; this cell has bytes that are not UTF-8".to_string();
                 return Some(RawRow {
@@ -430,11 +429,11 @@ impl CsvRows {
         };
         let cells = if cells.is_blank() && !swallowed_by_quote {
             // Counted and dropped by the stream, whatever its number of separators.
-            Ok(Cells::blank(self.headers))
-        } else if cells.len() == self.headers {
+            Ok(Cells::blank(self.headers.len()))
+        } else if cells.len() == self.headers.len() {
             Ok(cells)
         } else {
-            Err(super::table::ragged_row(row, self.headers, cells.len()))
+            Err(super::table::ragged_row(row, self.headers.len(), cells.len()))
         };
         Some(RawRow { row, cells })
     }
@@ -458,9 +457,8 @@ impl Iterator for CsvRows {
 }
 
 fn line_breaks_in(record: &csv::ByteRecord) -> usize {
-    // The cells' bytes in one slice, searched in one SIMD pass: this runs for every row, and
-    // searching each cell as text cost 2 % of a run.
-    // Most rows have none: one search finds that, counting only when there is one.
+    // The cells' bytes in one slice, searched with SIMD (searching each cell as text cost 2 % of
+    // a run); most rows have no line break, which one search finds, so counting is rarer.
     let bytes = record.as_slice();
     match memchr::memchr(b'\n', bytes) {
         None => 0,
