@@ -107,7 +107,7 @@ pub fn decide(program: &Program, record: &[Value]) -> Result<Outcome, EvalError>
 }
 
 /// [`decide`] into an outcome whose vectors are reused from record to record (a worker decides
-/// thousands with one). On an error the outcome holds what was decided before it.
+/// thousands with one). On an error the outcome holds what was decided up to the step that failed.
 pub fn decide_into(program: &Program, record: &[Value], outcome: &mut Outcome) -> Result<(), EvalError> {
     let Outcome { slots, awards, total: outcome_total } = outcome;
     slots.clear();
@@ -116,42 +116,46 @@ pub fn decide_into(program: &Program, record: &[Value], outcome: &mut Outcome) -
     awards.reserve(program.awards.len());
     *outcome_total = Decimal::ZERO;
     let failure = Failure::default();
-    for (step, planned) in program.steps.iter().zip(&program.plan.steps) {
-        let value = match planned {
-            PlannedStep::Condition(test) => truth_value(test.truth(record, slots, &failure)),
-            PlannedStep::Value(operand) => operand.with_value(record, slots, &failure, Value::clone),
+    let mut masks = program.plan.masks(record);
+    let plan = &program.plan;
+    for ((step, planned), slot_bit) in program.steps.iter().zip(&plan.steps).zip(plan.slot_bits.iter()) {
+        // Whether the step may have met an error: checked only then, a step being a few
+        // instructions when its condition reads masks.
+        let (value, can_fail) = match planned {
+            PlannedStep::Condition(condition) => {
+                (truth_value(condition.truth(record, slots, &masks, &failure)), condition.can_fail)
+            }
+            PlannedStep::Value(operand) => (operand.with_value(record, slots, &failure, Value::clone), true),
             PlannedStep::Table => match &step.kind {
-                StepKind::Table { keys, rows, complete } => lookup(keys, rows, *complete, record, slots)?.0,
-                _ => Value::Unknown,
+                StepKind::Table { keys, rows, complete } => (lookup(keys, rows, *complete, record, slots)?.0, false),
+                _ => (Value::Unknown, false),
             },
-            PlannedStep::Award { condition, amount, cap } => {
+            PlannedStep::Award { condition, amount, cap, can_fail } => {
+                // Errors wait for the end of the step: the first one met is what it reports.
                 let holds = match condition {
-                    Some(condition) => condition.truth(record, slots, &failure),
+                    Some(condition) => condition.truth(record, slots, &masks, &failure),
                     None => Some(true),
                 };
-                failure.take()?;
-                let mut result = AwardResult {
-                    item: step.item,
-                    condition: holds,
-                    amount: None,
-                    cap: None,
-                    status: AwardStatus::NotEligible,
-                };
-                match holds {
-                    Some(false) => {}
-                    None => result.status = AwardStatus::Unknown,
+                awards.push(match holds {
+                    Some(false) => AwardResult::not_eligible(step.item),
+                    None => AwardResult {
+                        status: AwardStatus::Unknown,
+                        condition: None,
+                        ..AwardResult::not_eligible(step.item)
+                    },
                     Some(true) => {
-                        result.amount = amount.with_value(record, slots, &failure, Value::as_number);
-                        failure.take()?;
-                        result.cap = match cap {
-                            Some(cap) => cap.with_value(record, slots, &failure, Value::as_number),
-                            None => None,
+                        let amount = amount.with_value(record, slots, &failure, Value::as_number);
+                        let (cap, cap_unknown) = match cap {
+                            Some(cap) => {
+                                let cap = cap.with_value(record, slots, &failure, Value::as_number);
+                                (cap, cap.is_none())
+                            }
+                            None => (None, false),
                         };
-                        let cap_unknown = cap.is_some() && result.cap.is_none();
-                        result.status = match (result.amount, cap_unknown) {
+                        let status = match (amount, cap_unknown) {
                             (None, _) | (_, true) => AwardStatus::Unknown,
                             (Some(amount), false) => {
-                                let paid = result.cap.map_or(amount, |cap| amount.min(cap));
+                                let paid = cap.map_or(amount, |cap| amount.min(cap));
                                 if paid > Decimal::ZERO {
                                     AwardStatus::Paid(paid)
                                 } else {
@@ -159,13 +163,16 @@ pub fn decide_into(program: &Program, record: &[Value], outcome: &mut Outcome) -
                                 }
                             }
                         };
+                        AwardResult { item: step.item, condition: Some(true), amount, cap, status }
                     }
-                }
-                awards.push(result);
-                truth_value(holds)
+                });
+                (truth_value(holds), *can_fail)
             }
         };
-        failure.take()?;
+        if can_fail {
+            failure.take()?;
+        }
+        masks.note_slot(*slot_bit, &value);
         slots.push(value);
     }
     if !program.plan.awards_in_order {
@@ -180,6 +187,12 @@ pub fn decide_into(program: &Program, record: &[Value], outcome: &mut Outcome) -
     }
     *outcome_total = total;
     Ok(())
+}
+
+impl AwardResult {
+    fn not_eligible(item: usize) -> AwardResult {
+        AwardResult { item, condition: Some(false), amount: None, cap: None, status: AwardStatus::NotEligible }
+    }
 }
 
 fn truth_value(truth: Option<bool>) -> Value {

@@ -5,7 +5,13 @@
 //! each step's result, so the plan lowers each step once, when the program is compiled:
 //! conditions become [`Test`]s that return yes, no or unknown without building values;
 //! constant sub-expressions (parameters, `as_of`, lists of constants) are folded; membership in
-//! a constant list becomes a hashed lookup or a bit test.
+//! a constant list becomes a hashed lookup or a bit test; a field compared with a constant is
+//! a leaf of its own kind (a number compared on mantissas of the same scale).
+//!
+//! A step's condition is a [`Condition`]: the parts of its `all of` or `any of`, in segments.
+//! The parts that are yes/no fields, their `not`s and rules used are read from bit masks of
+//! the record ([`Masks`]) a few at once; a part that can fail keeps its place (see
+//! [`Condition`]), so errors are met as the tree evaluator meets them.
 //!
 //! Invariant: the plan decides exactly as the tree evaluator does. Every fast path handles only
 //! the value shapes it knows and hands anything else to the tree evaluator's own functions
@@ -31,16 +37,111 @@ pub struct Plan {
     /// Whether the award steps come in the order of [`Program::awards`]: an outcome's awards,
     /// pushed step by step, then need no sorting.
     pub(crate) awards_in_order: bool,
+    /// The yes/no fields that conditions read through [`Masks`], with their bits.
+    mask_fields: Box<[(usize, u64)]>,
+    /// For each step, its bit in [`Masks`]; none when no condition reads it there.
+    pub(crate) slot_bits: Box<[u64]>,
 }
 
+/// A step's condition flattened for deciding: the parts of its `all of` (or `any of`; a lone
+/// test is `all of` itself), in segments worked out in order.
+///
+/// Within a segment no part can fail, so the order of its parts does not matter: Kleene's
+/// `all of` is the smallest of its parts' values (no < unknown < yes), whatever the order, and
+/// only which error is met first depends on it. So the parts that are a yes/no field, its `not`,
+/// or a rule used are decided together with bit masks, a few instructions for all of them, and
+/// the other parts one by one after them. A part that can fail (it works something out with the
+/// tree evaluator) is a segment of its own, in its place, so that the errors met are those the
+/// tree evaluator meets.
 #[derive(Debug, Clone)]
+pub(crate) struct Condition {
+    /// The value that settles it: no for `all of`, yes for `any of`.
+    deciding: bool,
+    /// The first segment, and the others: most conditions have one.
+    first: Segment,
+    rest: Box<[Segment]>,
+    /// Whether a part can fail.
+    pub(crate) can_fail: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Segment {
+    /// The parts read from the record's [`Masks`] (yes/no fields below 64 and their `not`s)
+    /// and from the steps' (rules used, below 64), a bit each.
+    fields: MaskParts,
+    slots: MaskParts,
+    /// The other parts.
+    tests: Vec<Test>,
+}
+
+/// Parts of a segment that are bits of a mask: a part settles the condition when its bit is
+/// yes (the plain parts of an `any of`, the `not`s of an `all of`) or when it is no (the
+/// others). A field may be both (`a and not a`).
+#[derive(Debug, Clone, Copy, Default)]
+struct MaskParts {
+    settle_on_yes: u64,
+    settle_on_no: u64,
+}
+
+/// Yes/no values as bits: whether each is known, and whether it is yes. A record's fields
+/// below 64 (those conditions read), and the steps below 64 decided so far.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Masks {
+    fields: Mask,
+    slots: Mask,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Mask {
+    known: u64,
+    yes: u64,
+}
+
+impl Mask {
+    #[inline(always)]
+    fn note(&mut self, bit: u64, value: &Value) {
+        if let Value::Bool(truth) = value {
+            self.known |= bit;
+            self.yes |= bit & u64::from(*truth).wrapping_neg();
+        }
+    }
+}
+
+impl MaskParts {
+    fn add(&mut self, bit: usize, settles_on_yes: bool) {
+        if settles_on_yes {
+            self.settle_on_yes |= 1 << bit;
+        } else {
+            self.settle_on_no |= 1 << bit;
+        }
+    }
+
+    fn bits(&self) -> u64 {
+        self.settle_on_yes | self.settle_on_no
+    }
+
+    /// The parts that settle the condition, and those that are unknown.
+    #[inline(always)]
+    fn read(&self, mask: Mask) -> (u64, u64) {
+        let settling = mask.known & ((mask.yes & self.settle_on_yes) | (!mask.yes & self.settle_on_no));
+        (settling, self.bits() & !mask.known)
+    }
+}
+
+/// Fields and slots below this index can be read through [`Masks`].
+const MASKED: usize = 64;
+
+#[derive(Debug, Clone)]
+#[repr(u8)]
 pub(crate) enum PlannedStep {
-    Condition(Test),
+    Condition(Condition),
     Value(Operand),
     Award {
-        condition: Option<Test>,
+        condition: Option<Condition>,
         amount: Operand,
         cap: Option<Operand>,
+        /// Whether working the award out can meet an error.
+        can_fail: bool,
     },
     /// Tables are looked up by [`crate::eval::lookup`] on the step's own code.
     Table,
@@ -48,12 +149,48 @@ pub(crate) enum PlannedStep {
 
 /// An expression whose value is yes, no or unknown.
 #[derive(Debug, Clone)]
+#[repr(u8)]
 pub(crate) enum Test {
     Constant(Option<bool>),
     /// A yes/no slot (a rule used): its value as a truth.
     Slot(usize),
     /// A yes/no field.
     Field(usize),
+    /// `not` of a yes/no field.
+    FieldNot(usize),
+    /// A field compared with a constant (`registered_on < 2020-01-01`), the constant on the
+    /// right (a constant on the left is moved there, the operator flipped).
+    FieldCompare {
+        operator: CompareOperator,
+        field: usize,
+        constant: Value,
+    },
+    /// A field compared with a constant number (`revenue_last_year >= revenue_floor`).
+    FieldNumber {
+        operator: CompareOperator,
+        field: usize,
+        limit: Box<ScaledNumber>,
+    },
+    /// A field `=` (`equal`) or `≠` a constant text (`registered_in = "日照市"`).
+    FieldText {
+        field: usize,
+        text: Arc<str>,
+        equal: bool,
+    },
+    /// An enum field in (`inside`) or not in a constant list of labels, as bits.
+    FieldLabels {
+        field: usize,
+        bits: u64,
+        inside: bool,
+        /// What a value that is not a label below 64 is looked up in.
+        set: Box<ConstantSet>,
+    },
+    /// `"text" in field` (`inside`) or `not in`, the field a list.
+    FieldIncludes {
+        field: usize,
+        text: Arc<str>,
+        inside: bool,
+    },
     /// Anything not lowered further: its value as a truth.
     Read(Operand),
     /// `all of` (or `any of`) over rules used, the commonest shape of a decision.
@@ -104,6 +241,7 @@ const DATA_DAYS: std::ops::RangeInclusive<i32> = -365..=3_652_059;
 
 /// An expression lowered only as far as where its value comes from.
 #[derive(Debug, Clone)]
+#[repr(u8)]
 pub(crate) enum Operand {
     Constant(Value),
     Field(usize),
@@ -132,16 +270,33 @@ impl Plan {
             .steps
             .iter()
             .map(|step| match &step.kind {
-                StepKind::Condition(code) => PlannedStep::Condition(Test::lower(code)),
+                StepKind::Condition(code) => PlannedStep::Condition(Condition::lower(code)),
                 StepKind::Value(code) => PlannedStep::Value(Operand::lower(code)),
-                StepKind::Award { condition, amount, cap, .. } => PlannedStep::Award {
-                    condition: condition.as_ref().map(Test::lower),
-                    amount: Operand::lower(amount),
-                    cap: cap.as_ref().map(Operand::lower),
-                },
+                StepKind::Award { condition, amount, cap, .. } => {
+                    let (condition, amount, cap) = (
+                        condition.as_ref().map(Condition::lower),
+                        Operand::lower(amount),
+                        cap.as_ref().map(Operand::lower),
+                    );
+                    let can_fail = condition.as_ref().is_some_and(|condition| condition.can_fail)
+                        || amount.can_fail()
+                        || cap.as_ref().is_some_and(Operand::can_fail);
+                    PlannedStep::Award { condition, amount, cap, can_fail }
+                }
                 StepKind::Table { .. } => PlannedStep::Table,
             })
-            .collect();
+            .collect::<Vec<_>>();
+        let (mut field_bits, mut slot_bits) = (0u64, 0u64);
+        for step in &steps {
+            if let PlannedStep::Condition(condition) | PlannedStep::Award { condition: Some(condition), .. } = step {
+                for segment in condition.segments() {
+                    field_bits |= segment.fields.bits();
+                    slot_bits |= segment.slots.bits();
+                }
+            }
+        }
+        let mask_fields = (0..MASKED).filter(|field| field_bits & (1 << field) != 0).map(|field| (field, 1 << field));
+        let slot_bits = (0..steps.len()).map(|slot| if slot < MASKED { slot_bits & (1 << slot) } else { 0 });
         let no_stacking = program
             .groups
             .iter()
@@ -160,14 +315,128 @@ impl Plan {
             .map(|step| step.item)
             .collect();
         let awards_in_order = award_items.is_sorted();
-        Plan { steps, no_stacking, awards_in_order }
+        Plan { steps, no_stacking, awards_in_order, mask_fields: mask_fields.collect(), slot_bits: slot_bits.collect() }
+    }
+
+    /// The masks of a record's yes/no fields, before any step is decided.
+    #[inline]
+    pub(crate) fn masks(&self, record: &[Value]) -> Masks {
+        let mut masks = Masks::default();
+        for (field, bit) in self.mask_fields.iter() {
+            if let Some(value) = record.get(*field) {
+                masks.fields.note(*bit, value);
+            }
+        }
+        masks
+    }
+}
+
+impl Masks {
+    /// Notes the value of a decided step, whose bit is in [`Plan::slot_bits`].
+    #[inline(always)]
+    pub(crate) fn note_slot(&mut self, bit: u64, value: &Value) {
+        self.slots.note(bit, value);
+    }
+}
+
+impl Condition {
+    fn lower(code: &Code) -> Condition {
+        let (deciding, parts) = match &code.operation {
+            Operation::Connective { connective, parts } => (*connective == Connective::Any, parts.as_slice()),
+            _ => (false, std::slice::from_ref(code)),
+        };
+        let mut segments: Vec<Segment> = Vec::new();
+        let mut current = Segment::default();
+        for part in parts {
+            let test = Test::lower(part);
+            match test {
+                Test::Field(field) if field < MASKED => current.fields.add(field, deciding),
+                Test::FieldNot(field) if field < MASKED => current.fields.add(field, !deciding),
+                Test::Slot(slot) if slot < MASKED => current.slots.add(slot, deciding),
+                test if test.can_fail() => {
+                    if !current.is_empty() {
+                        segments.push(std::mem::take(&mut current));
+                    }
+                    segments.push(Segment { tests: vec![test], ..Segment::default() });
+                }
+                test => current.tests.push(test),
+            }
+        }
+        if !current.is_empty() {
+            segments.push(current);
+        }
+        let can_fail = segments.iter().flat_map(|segment| &segment.tests).any(Test::can_fail);
+        let mut segments = segments.into_iter();
+        let first = segments.next().unwrap_or_default();
+        Condition { deciding, first, rest: segments.collect(), can_fail }
+    }
+
+    fn segments(&self) -> impl Iterator<Item = &Segment> {
+        std::iter::once(&self.first).chain(self.rest.iter())
+    }
+
+    /// Yes, no or unknown for one record, as [`Test::truth`] says of the whole condition;
+    /// `masks` holds the record's yes/no fields and the steps decided so far.
+    #[inline(always)]
+    pub(crate) fn truth(&self, record: &[Value], slots: &[Value], masks: &Masks, failure: &Failure) -> Option<bool> {
+        let deciding = self.deciding;
+        let mut unknown = false;
+        if self.first.settles(deciding, record, slots, masks, failure, &mut unknown) {
+            return Some(deciding);
+        }
+        for segment in self.rest.iter() {
+            if segment.settles(deciding, record, slots, masks, failure, &mut unknown) {
+                return Some(deciding);
+            }
+        }
+        if unknown {
+            None
+        } else {
+            Some(!deciding)
+        }
+    }
+}
+
+impl Segment {
+    /// Whether a part of the segment is `deciding`; notes in `unknown` whether one is unknown.
+    #[inline(always)]
+    fn settles(
+        &self,
+        deciding: bool,
+        record: &[Value],
+        slots: &[Value],
+        masks: &Masks,
+        failure: &Failure,
+        unknown: &mut bool,
+    ) -> bool {
+        let (settling_fields, unknown_fields) = self.fields.read(masks.fields);
+        let (settling_slots, unknown_slots) = self.slots.read(masks.slots);
+        if settling_fields | settling_slots != 0 {
+            return true;
+        }
+        *unknown |= unknown_fields | unknown_slots != 0;
+        for test in &self.tests {
+            match test.leaf_truth(record, slots, failure) {
+                Some(truth) if truth == deciding => return true,
+                Some(_) => {}
+                None => *unknown = true,
+            }
+        }
+        false
+    }
+
+    fn is_empty(&self) -> bool {
+        self.fields.bits() == 0 && self.slots.bits() == 0 && self.tests.is_empty()
     }
 }
 
 impl Test {
     pub(crate) fn lower(code: &Code) -> Test {
         match &code.operation {
-            Operation::Not(inner) => Test::Not(Box::new(Test::lower(inner))),
+            Operation::Not(inner) => match Test::lower(inner) {
+                Test::Field(field) => Test::FieldNot(field),
+                inner => Test::Not(Box::new(inner)),
+            },
             Operation::Connective { connective, parts } => {
                 let deciding = *connective == Connective::Any;
                 let parts: Vec<Test> = parts.iter().map(Test::lower).collect();
@@ -196,13 +465,28 @@ impl Test {
                 let inside = *operator == CompareOperator::In;
                 match (operator, left, right) {
                     (CompareOperator::In | CompareOperator::NotIn, left, Operand::Constant(list @ Value::List(_))) => {
-                        Test::Member { inside, element: left, set: Box::new(ConstantSet::new(list)) }
+                        let set = Box::new(ConstantSet::new(list));
+                        match (left, set.labels) {
+                            (Operand::Field(field), Some(bits)) => Test::FieldLabels { field, bits, inside, set },
+                            (element, _) => Test::Member { inside, element, set },
+                        }
                     }
                     (
                         CompareOperator::In | CompareOperator::NotIn,
                         Operand::Constant(Value::Text(text)),
-                        list @ (Operand::Field(_) | Operand::Slot(_)),
+                        Operand::Field(field),
+                    ) => Test::FieldIncludes { field, text, inside },
+                    (
+                        CompareOperator::In | CompareOperator::NotIn,
+                        Operand::Constant(Value::Text(text)),
+                        list @ Operand::Slot(_),
                     ) => Test::Includes { inside, text, list },
+                    (_, Operand::Field(field), Operand::Constant(constant)) => {
+                        Test::field_compare(*operator, field, constant)
+                    }
+                    (_, Operand::Constant(constant), Operand::Field(field)) => {
+                        Test::field_compare(operator.flipped(), field, constant)
+                    }
                     (_, left, right) => Test::Compare { operator: *operator, left, right },
                 }
             }
@@ -220,12 +504,57 @@ impl Test {
     /// (an overflow, a parameter without a value) is kept in `failure` and the test goes on
     /// as unknown: the caller stops at the step. The first error in evaluation order is kept,
     /// so it is the one the tree evaluator reports. A small return value is what keeps this fast.
+    ///
+    /// A condition's own connective (`all of` its parts) is worked out in place, its leaves
+    /// too: only a connective or a `not` within a part costs a call.
     #[inline(always)]
     pub(crate) fn truth(&self, record: &[Value], slots: &[Value], failure: &Failure) -> Option<bool> {
+        match self {
+            Test::Connective { deciding, parts } => {
+                connective(*deciding, parts.iter().map(|part| part.leaf_truth(record, slots, failure)))
+            }
+            Test::Not(inner) => inner.leaf_truth(record, slots, failure).map(|truth| !truth),
+            leaf => leaf.leaf_truth(record, slots, failure),
+        }
+    }
+
+    /// [`Test::truth`] of a leaf worked out in place; a connective or a `not` by a call.
+    #[inline(always)]
+    fn leaf_truth(&self, record: &[Value], slots: &[Value], failure: &Failure) -> Option<bool> {
         match self {
             Test::Constant(truth) => *truth,
             Test::Slot(slot) => slots.get(*slot).and_then(Value::as_bool),
             Test::Field(field) => record.get(*field).and_then(Value::as_bool),
+            Test::FieldNot(field) => record.get(*field).and_then(Value::as_bool).map(|truth| !truth),
+            Test::FieldCompare { operator, field, constant } => {
+                compare_known(*operator, record.get(*field).unwrap_or(&Value::Unknown), constant)
+            }
+            Test::FieldNumber { operator, field, limit } => match record.get(*field) {
+                Some(Value::Number(number)) => match limit.at_scale(number.scale()) {
+                    Some(scaled) => Some(ordering_holds(*operator, number.mantissa().cmp(&scaled))),
+                    None => Some(ordering_holds(*operator, number.cmp(&limit.number))),
+                },
+                Some(Value::Unknown) | None => None,
+                Some(other) => compare_known(*operator, other, &Value::Number(limit.number)),
+            },
+            Test::FieldText { field, text, equal } => match record.get(*field) {
+                Some(Value::Text(value)) => Some((value.as_bytes() == text.as_bytes()) == *equal),
+                Some(Value::Unknown) | None => None,
+                Some(other) => {
+                    let operator = if *equal { CompareOperator::Equal } else { CompareOperator::NotEqual };
+                    compare_known(operator, other, &Value::Text(text.clone()))
+                }
+            },
+            Test::FieldLabels { field, bits, inside, set } => match record.get(*field) {
+                Some(Value::Enum(label)) if *label < 64 => Some((bits & (1u64 << label) != 0) == *inside),
+                Some(Value::Unknown) | None => None,
+                Some(other) => set.contains(other).map(|found| found == *inside),
+            },
+            Test::FieldIncludes { field, text, inside } => match record.get(*field) {
+                Some(Value::List(items)) if items.is_empty() => Some(!*inside),
+                Some(list) => includes(*inside, text, list),
+                None => includes(*inside, text, &Value::Unknown),
+            },
             Test::Read(operand) => match operand.at_hand(record, slots) {
                 Some(value) => value.as_bool(),
                 None => self.truth_evaluating(record, slots, failure),
@@ -253,8 +582,46 @@ impl Test {
                     let day = date.num_days_from_ce();
                     Some((*after < day && day <= *until) == *inside)
                 }
-                _ => general.truth(record, slots, failure),
+                _ => general.truth_nested(record, slots, failure),
             },
+        }
+    }
+
+    fn field_compare(operator: CompareOperator, field: usize, constant: Value) -> Test {
+        match (operator, constant) {
+            (CompareOperator::In | CompareOperator::NotIn, constant) => {
+                Test::FieldCompare { operator, field, constant }
+            }
+            (_, Value::Number(limit)) => {
+                Test::FieldNumber { operator, field, limit: Box::new(ScaledNumber::new(limit)) }
+            }
+            (CompareOperator::Equal | CompareOperator::NotEqual, Value::Text(text)) => {
+                Test::FieldText { field, text, equal: operator == CompareOperator::Equal }
+            }
+            (_, constant) => Test::FieldCompare { operator, field, constant },
+        }
+    }
+
+    /// Whether working the test out can meet an error: only the tree evaluator's work can.
+    fn can_fail(&self) -> bool {
+        match self {
+            Test::Constant(_)
+            | Test::Slot(_)
+            | Test::Field(_)
+            | Test::FieldNot(_)
+            | Test::FieldCompare { .. }
+            | Test::FieldNumber { .. }
+            | Test::FieldText { .. }
+            | Test::FieldLabels { .. }
+            | Test::FieldIncludes { .. }
+            | Test::Slots { .. } => false,
+            Test::Read(operand) | Test::Includes { list: operand, .. } | Test::Member { element: operand, .. } => {
+                operand.can_fail()
+            }
+            Test::Compare { left, right, .. } => left.can_fail() || right.can_fail(),
+            Test::Not(inner) => inner.can_fail(),
+            Test::Connective { parts, .. } => parts.iter().any(Test::can_fail),
+            Test::DateWindow { general, .. } => general.can_fail(),
         }
     }
 
@@ -262,13 +629,7 @@ impl Test {
     /// tests, are then worked out in place in the connective's loop rather than by a call each.
     #[inline(never)]
     fn truth_nested(&self, record: &[Value], slots: &[Value], failure: &Failure) -> Option<bool> {
-        match self {
-            Test::Not(inner) => inner.truth(record, slots, failure).map(|truth| !truth),
-            Test::Connective { deciding, parts } => {
-                connective(*deciding, parts.iter().map(|part| part.truth(record, slots, failure)))
-            }
-            leaf => leaf.truth(record, slots, failure),
-        }
+        self.truth(record, slots, failure)
     }
 
     /// [`Test::truth`] of the leaves whose operands the tree evaluator must work out: out of
@@ -285,7 +646,7 @@ impl Test {
             }),
             Test::Member { inside, element, set } => element
                 .with_value(record, slots, failure, |element| set.contains(element).map(|found| found == *inside)),
-            other => other.truth(record, slots, failure),
+            other => other.truth_nested(record, slots, failure),
         }
     }
 }
@@ -424,13 +785,53 @@ fn compare_known(operator: CompareOperator, left: &Value, right: &Value) -> Opti
         _ => return compare(operator, left, right).as_bool(),
     };
     match operator {
-        CompareOperator::Equal => Some(ordering == Ordering::Equal),
-        CompareOperator::NotEqual => Some(ordering != Ordering::Equal),
-        CompareOperator::Less => Some(ordering == Ordering::Less),
-        CompareOperator::LessOrEqual => Some(ordering != Ordering::Greater),
-        CompareOperator::Greater => Some(ordering == Ordering::Greater),
-        CompareOperator::GreaterOrEqual => Some(ordering != Ordering::Less),
         CompareOperator::In | CompareOperator::NotIn => compare(operator, left, right).as_bool(),
+        _ => Some(ordering_holds(operator, ordering)),
+    }
+}
+
+/// Whether `left <operator> right` holds when `left` is `ordering` to `right`; never called
+/// with `in` (a list is not ordered), which is no.
+#[inline(always)]
+fn ordering_holds(operator: CompareOperator, ordering: Ordering) -> bool {
+    match operator {
+        CompareOperator::Equal => ordering == Ordering::Equal,
+        CompareOperator::NotEqual => ordering != Ordering::Equal,
+        CompareOperator::Less => ordering == Ordering::Less,
+        CompareOperator::LessOrEqual => ordering != Ordering::Greater,
+        CompareOperator::Greater => ordering == Ordering::Greater,
+        CompareOperator::GreaterOrEqual => ordering != Ordering::Less,
+        CompareOperator::In | CompareOperator::NotIn => false,
+    }
+}
+
+/// A constant number prepared for comparing with numbers of any scale: a decimal is a mantissa
+/// over a power of ten, so two decimals of the same scale compare as their mantissas do. The
+/// constant's mantissa at each scale it can be written at exactly (at least its own) is
+/// worked out once; a number of another scale is compared as decimals are.
+#[derive(Debug, Clone)]
+pub(crate) struct ScaledNumber {
+    number: rust_decimal::Decimal,
+    by_scale: [Option<i128>; 29],
+}
+
+impl ScaledNumber {
+    fn new(number: rust_decimal::Decimal) -> ScaledNumber {
+        let mut by_scale = [None; 29];
+        let own = number.scale() as usize;
+        let mut mantissa = Some(number.mantissa());
+        for (scale, slot) in by_scale.iter_mut().enumerate().skip(own) {
+            if scale > own {
+                mantissa = mantissa.and_then(|mantissa| mantissa.checked_mul(10));
+            }
+            *slot = mantissa;
+        }
+        ScaledNumber { number, by_scale }
+    }
+
+    #[inline(always)]
+    fn at_scale(&self, scale: u32) -> Option<i128> {
+        self.by_scale.get(scale as usize).copied().flatten()
     }
 }
 
@@ -446,6 +847,10 @@ impl Operand {
             Operand::Slot(index) => Some(slots.get(*index).unwrap_or(&UNKNOWN)),
             Operand::General(_) => None,
         }
+    }
+
+    fn can_fail(&self) -> bool {
+        matches!(self, Operand::General(_))
     }
 
     fn lower(code: &Code) -> Operand {

@@ -80,3 +80,25 @@ fn awards_decided_out_of_declaration_order_keep_their_places() {
     );
     assert_eq!(lines[0]["total"], "1800000");
 }
+
+/// A part that can fail is worked out in its place: an overflow after a part that settles the
+/// condition is never met, one before it is, even when the part after it is a yes/no field the
+/// evaluator reads together with others (`failed-before`).
+#[test]
+fn errors_are_met_where_the_tree_evaluator_meets_them() {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let arguments =
+        ["eval", "tests/cases/errors-in-place.policy", "tests/cases/errors-in-place.csv", "--as-of", "2024-06-30"];
+    let code = policy::cli::run(arguments.iter().map(Into::into).collect(), &mut out, &mut err, false);
+    assert_eq!(code, 1, "{}", String::from_utf8_lossy(&err));
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8(out).unwrap().lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    assert_eq!(
+        lines[0]["decisions"],
+        serde_json::json!({"settled_first": "no", "failing_first": "no", "either_settled_first": "yes"})
+    );
+    for line in &lines[1..] {
+        assert!(line["error"].as_str().unwrap().contains("overflow"), "{line}");
+    }
+    assert_eq!(lines.len(), 4);
+}
