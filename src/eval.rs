@@ -13,7 +13,7 @@
 //! lies within them) but may be wider than necessary when one blank feeds two summands.
 
 use crate::compile::{Code, CompiledPattern, Operation, Program, StepKind};
-use crate::plan::{Failure, PlannedStep};
+use crate::plan::{Failure, Masks, Operand, PlannedStep};
 use crate::syntax::{BinaryOperator, CompareOperator, Connective, Function, Span};
 use crate::value::{Period, Value};
 use rust_decimal::Decimal;
@@ -107,76 +107,62 @@ pub fn decide(program: &Program, record: &[Value]) -> Result<Outcome, EvalError>
 }
 
 /// [`decide`] into an outcome whose vectors are reused from record to record (a worker decides
-/// thousands with one). On an error the outcome holds what was decided up to the step that failed.
+/// thousands with one). On an error the outcome holds what was decided up to the step that
+/// failed, and unknown after it.
 pub fn decide_into(program: &Program, record: &[Value], outcome: &mut Outcome) -> Result<(), EvalError> {
     let Outcome { slots, awards, total: outcome_total } = outcome;
+    // Every slot is there from the start, unknown, and a step writes its own: a truth is then
+    // two bytes written in place, not a whole value put together and copied (which the
+    // processor cannot forward from the small writes that made it: a stall at every step).
+    // A step reads only the slots of the steps before it.
     slots.clear();
-    slots.reserve(program.steps.len());
+    slots.resize(program.steps.len(), Value::Unknown);
+    // Likewise every award is there from the start, not eligible, and its step changes that.
     awards.clear();
-    awards.reserve(program.awards.len());
+    awards.extend(program.awards.iter().map(|item| AwardResult::not_eligible(*item)));
     *outcome_total = Decimal::ZERO;
     let failure = Failure::default();
     let mut masks = program.plan.masks(record);
     let plan = &program.plan;
-    for ((step, planned), slot_bit) in program.steps.iter().zip(&plan.steps).zip(plan.slot_bits.iter()) {
+    for (index, ((step, planned), slot_bit)) in
+        program.steps.iter().zip(&plan.steps).zip(plan.slot_bits.iter()).enumerate()
+    {
         // Whether the step may have met an error: checked only then, a step being a few
         // instructions when its condition reads masks.
-        let (value, can_fail) = match planned {
+        let can_fail = match planned {
             PlannedStep::Condition(condition) => {
-                (truth_value(condition.truth(record, slots, &masks, &failure)), condition.can_fail)
+                let truth = condition.truth(record, slots, &masks, &failure);
+                set_truth(slots, &mut masks, index, *slot_bit, truth);
+                condition.can_fail
             }
-            PlannedStep::Value(operand) => (operand.with_value(record, slots, &failure, Value::clone), true),
-            PlannedStep::Table => match &step.kind {
-                StepKind::Table { keys, rows, complete } => (lookup(keys, rows, *complete, record, slots)?.0, false),
-                _ => (Value::Unknown, false),
-            },
-            PlannedStep::Award { condition, amount, cap, can_fail } => {
+            PlannedStep::Value(operand) => {
+                let value = operand.with_value(record, slots, &failure, Value::clone);
+                set_value(slots, &mut masks, index, *slot_bit, value);
+                true
+            }
+            PlannedStep::Table => {
+                if let StepKind::Table { keys, rows, complete } = &step.kind {
+                    let value = lookup(keys, rows, *complete, record, slots)?.0;
+                    set_value(slots, &mut masks, index, *slot_bit, value);
+                }
+                false
+            }
+            PlannedStep::Award { condition, amount, cap, can_fail, position } => {
                 // Errors wait for the end of the step: the first one met is what it reports.
                 let holds = match condition {
                     Some(condition) => condition.truth(record, slots, &masks, &failure),
                     None => Some(true),
                 };
-                awards.push(match holds {
-                    Some(false) => AwardResult::not_eligible(step.item),
-                    None => AwardResult {
-                        status: AwardStatus::Unknown,
-                        condition: None,
-                        ..AwardResult::not_eligible(step.item)
-                    },
-                    Some(true) => {
-                        let amount = amount.with_value(record, slots, &failure, Value::as_number);
-                        let (cap, cap_unknown) = match cap {
-                            Some(cap) => {
-                                let cap = cap.with_value(record, slots, &failure, Value::as_number);
-                                (cap, cap.is_none())
-                            }
-                            None => (None, false),
-                        };
-                        let status = match (amount, cap_unknown) {
-                            (None, _) | (_, true) => AwardStatus::Unknown,
-                            (Some(amount), false) => {
-                                let paid = cap.map_or(amount, |cap| amount.min(cap));
-                                if paid > Decimal::ZERO {
-                                    AwardStatus::Paid(paid)
-                                } else {
-                                    AwardStatus::NothingToPay
-                                }
-                            }
-                        };
-                        AwardResult { item: step.item, condition: Some(true), amount, cap, status }
-                    }
-                });
-                (truth_value(holds), *can_fail)
+                if let (Some(result), false) = (awards.get_mut(*position), holds == Some(false)) {
+                    *result = decide_award(step.item, holds, amount, cap.as_ref(), record, slots, &failure);
+                }
+                set_truth(slots, &mut masks, index, *slot_bit, holds);
+                *can_fail
             }
         };
         if can_fail {
             failure.take()?;
         }
-        masks.note_slot(*slot_bit, &value);
-        slots.push(value);
-    }
-    if !program.plan.awards_in_order {
-        awards.sort_by_key(|award| award.item);
     }
     apply_no_stacking(program, awards);
     let mut total = Decimal::ZERO;
@@ -189,14 +175,62 @@ pub fn decide_into(program: &Program, record: &[Value], outcome: &mut Outcome) -
     Ok(())
 }
 
+/// An award whose condition holds or is unknown (`holds`): its amount, cap and status.
+fn decide_award(
+    item: usize,
+    holds: Option<bool>,
+    amount: &Operand,
+    cap: Option<&Operand>,
+    record: &[Value],
+    slots: &[Value],
+    failure: &Failure,
+) -> AwardResult {
+    if holds.is_none() {
+        return AwardResult { status: AwardStatus::Unknown, condition: None, ..AwardResult::not_eligible(item) };
+    }
+    let amount = amount.with_value(record, slots, failure, Value::as_number);
+    let (cap, cap_unknown) = match cap {
+        Some(cap) => {
+            let cap = cap.with_value(record, slots, failure, Value::as_number);
+            (cap, cap.is_none())
+        }
+        None => (None, false),
+    };
+    let status = match (amount, cap_unknown) {
+        (None, _) | (_, true) => AwardStatus::Unknown,
+        (Some(amount), false) => {
+            let paid = cap.map_or(amount, |cap| amount.min(cap));
+            if paid > Decimal::ZERO {
+                AwardStatus::Paid(paid)
+            } else {
+                AwardStatus::NothingToPay
+            }
+        }
+    };
+    AwardResult { item, condition: Some(true), amount, cap, status }
+}
+
 impl AwardResult {
     fn not_eligible(item: usize) -> AwardResult {
         AwardResult { item, condition: Some(false), amount: None, cap: None, status: AwardStatus::NotEligible }
     }
 }
 
-fn truth_value(truth: Option<bool>) -> Value {
-    truth.map_or(Value::Unknown, Value::Bool)
+/// Writes a step's truth into its slot (unknown already there) and its mask bit.
+#[inline(always)]
+fn set_truth(slots: &mut [Value], masks: &mut Masks, index: usize, bit: u64, truth: Option<bool>) {
+    if let (Some(truth), Some(slot)) = (truth, slots.get_mut(index)) {
+        *slot = Value::Bool(truth);
+        masks.note_slot(bit, truth);
+    }
+}
+
+fn set_value(slots: &mut [Value], masks: &mut Masks, index: usize, bit: u64, value: Value) {
+    if let Value::Bool(truth) = value {
+        set_truth(slots, masks, index, bit, Some(truth));
+    } else if let Some(slot) = slots.get_mut(index) {
+        *slot = value;
+    }
 }
 
 /// Within each group only the highest paid award stays paid; the first listed wins a tie.

@@ -34,9 +34,6 @@ pub struct Plan {
     /// The no-stacking groups with their awards as positions in [`Program::awards`] (the order
     /// of an outcome's awards): model group index, positions.
     pub(crate) no_stacking: Vec<(usize, Vec<usize>)>,
-    /// Whether the award steps come in the order of [`Program::awards`]: an outcome's awards,
-    /// pushed step by step, then need no sorting.
-    pub(crate) awards_in_order: bool,
     /// The yes/no fields that conditions read through [`Masks`], with their bits.
     mask_fields: Box<[(usize, u64)]>,
     /// For each step, its bit in [`Masks`]; none when no condition reads it there.
@@ -99,11 +96,9 @@ struct Mask {
 
 impl Mask {
     #[inline(always)]
-    fn note(&mut self, bit: u64, value: &Value) {
-        if let Value::Bool(truth) = value {
-            self.known |= bit;
-            self.yes |= bit & u64::from(*truth).wrapping_neg();
-        }
+    fn note(&mut self, bit: u64, truth: bool) {
+        self.known |= bit;
+        self.yes |= bit & u64::from(truth).wrapping_neg();
     }
 }
 
@@ -142,6 +137,9 @@ pub(crate) enum PlannedStep {
         cap: Option<Operand>,
         /// Whether working the award out can meet an error.
         can_fail: bool,
+        /// Its place among an outcome's awards: in [`Program::awards`], declaration order,
+        /// which the steps need not follow (an award may use one declared after it).
+        position: usize,
     },
     /// Tables are looked up by [`crate::eval::lookup`] on the step's own code.
     Table,
@@ -281,7 +279,8 @@ impl Plan {
                     let can_fail = condition.as_ref().is_some_and(|condition| condition.can_fail)
                         || amount.can_fail()
                         || cap.as_ref().is_some_and(Operand::can_fail);
-                    PlannedStep::Award { condition, amount, cap, can_fail }
+                    let position = program.awards.iter().position(|award| *award == step.item).unwrap_or(usize::MAX);
+                    PlannedStep::Award { condition, amount, cap, can_fail, position }
                 }
                 StepKind::Table { .. } => PlannedStep::Table,
             })
@@ -308,14 +307,7 @@ impl Plan {
                 (*group, positions)
             })
             .collect();
-        let award_items: Vec<usize> = program
-            .steps
-            .iter()
-            .filter(|step| matches!(step.kind, StepKind::Award { .. }))
-            .map(|step| step.item)
-            .collect();
-        let awards_in_order = award_items.is_sorted();
-        Plan { steps, no_stacking, awards_in_order, mask_fields: mask_fields.collect(), slot_bits: slot_bits.collect() }
+        Plan { steps, no_stacking, mask_fields: mask_fields.collect(), slot_bits: slot_bits.collect() }
     }
 
     /// The masks of a record's yes/no fields, before any step is decided.
@@ -323,8 +315,8 @@ impl Plan {
     pub(crate) fn masks(&self, record: &[Value]) -> Masks {
         let mut masks = Masks::default();
         for (field, bit) in self.mask_fields.iter() {
-            if let Some(value) = record.get(*field) {
-                masks.fields.note(*bit, value);
+            if let Some(Value::Bool(truth)) = record.get(*field) {
+                masks.fields.note(*bit, *truth);
             }
         }
         masks
@@ -332,10 +324,10 @@ impl Plan {
 }
 
 impl Masks {
-    /// Notes the value of a decided step, whose bit is in [`Plan::slot_bits`].
+    /// Notes the truth of a decided step, whose bit is in [`Plan::slot_bits`].
     #[inline(always)]
-    pub(crate) fn note_slot(&mut self, bit: u64, value: &Value) {
-        self.slots.note(bit, value);
+    pub(crate) fn note_slot(&mut self, bit: u64, truth: bool) {
+        self.slots.note(bit, truth);
     }
 }
 
