@@ -116,7 +116,7 @@ pub fn decide_into(program: &Program, record: &[Value], outcome: &mut Outcome) -
     // processor cannot forward from the small writes that made it: a stall at every step).
     // A step reads only the slots of the steps before it.
     slots.clear();
-    slots.resize(program.steps.len(), Value::Unknown);
+    slots.resize_with(program.steps.len(), || Value::Unknown);
     // Likewise every award is there from the start, not eligible, and its step changes that.
     awards.clear();
     awards.extend(program.awards.iter().map(|item| AwardResult::not_eligible(*item)));
@@ -221,7 +221,7 @@ impl AwardResult {
 fn set_truth(slots: &mut [Value], masks: &mut Masks, index: usize, bit: u64, truth: Option<bool>) {
     if let (Some(truth), Some(slot)) = (truth, slots.get_mut(index)) {
         *slot = Value::Bool(truth);
-        masks.note_slot(bit, truth);
+        masks.note(bit, truth);
     }
 }
 

@@ -63,10 +63,8 @@ pub(crate) struct Condition {
 
 #[derive(Debug, Clone, Default)]
 struct Segment {
-    /// The parts read from the record's [`Masks`] (yes/no fields below 64 and their `not`s)
-    /// and from the steps' (rules used, below 64), a bit each.
-    fields: MaskParts,
-    slots: MaskParts,
+    /// The parts read from [`Masks`]: yes/no fields, their `not`s and rules used.
+    masked: MaskParts,
     /// The other parts.
     tests: Vec<Test>,
 }
@@ -80,25 +78,44 @@ struct MaskParts {
     settle_on_no: u64,
 }
 
-/// Yes/no values as bits: whether each is known, and whether it is yes. A record's fields
-/// below 64 (those conditions read), and the steps below 64 decided so far.
+/// Yes/no values as bits, whether each is known and whether it is yes: the record's fields
+/// and the steps decided so far that conditions read as parts, a bit each, given as the plan
+/// meets them ([`MaskBits`]; the first 64).
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Masks {
-    fields: Mask,
-    slots: Mask,
-}
-
-#[derive(Debug, Clone, Copy, Default)]
-struct Mask {
     known: u64,
     yes: u64,
 }
 
-impl Mask {
+impl Masks {
+    /// Notes the truth of a field or a decided step (whose bit is in [`Plan::slot_bits`]).
     #[inline(always)]
-    fn note(&mut self, bit: u64, truth: bool) {
+    pub(crate) fn note(&mut self, bit: u64, truth: bool) {
         self.known |= bit;
         self.yes |= bit & u64::from(truth).wrapping_neg();
+    }
+}
+
+/// The bits of [`Masks`] given so far, while a plan is made.
+#[derive(Debug, Default)]
+struct MaskBits {
+    fields: Vec<(usize, u64)>,
+    slots: Vec<(usize, u64)>,
+}
+
+impl MaskBits {
+    /// The bit of a field (or a slot), given now if it has none; none when all 64 are given.
+    fn of(&mut self, index: usize, slot: bool) -> Option<usize> {
+        let given = self.fields.len() + self.slots.len();
+        let list = if slot { &mut self.slots } else { &mut self.fields };
+        if let Some((_, bit)) = list.iter().find(|(known, _)| *known == index) {
+            return Some(bit.trailing_zeros() as usize);
+        }
+        if given >= 64 {
+            return None;
+        }
+        list.push((index, 1 << given));
+        Some(given)
     }
 }
 
@@ -117,14 +134,11 @@ impl MaskParts {
 
     /// The parts that settle the condition, and those that are unknown.
     #[inline(always)]
-    fn read(&self, mask: Mask) -> (u64, u64) {
-        let settling = mask.known & ((mask.yes & self.settle_on_yes) | (!mask.yes & self.settle_on_no));
-        (settling, self.bits() & !mask.known)
+    fn read(&self, masks: &Masks) -> (u64, u64) {
+        let settling = masks.known & ((masks.yes & self.settle_on_yes) | (!masks.yes & self.settle_on_no));
+        (settling, self.bits() & !masks.known)
     }
 }
-
-/// Fields and slots below this index can be read through [`Masks`].
-const MASKED: usize = 64;
 
 #[derive(Debug, Clone)]
 #[repr(u8)]
@@ -264,15 +278,16 @@ pub(crate) struct ConstantSet {
 impl Plan {
     /// Lowers every step of a compiled program.
     pub fn new(program: &Program) -> Plan {
+        let mut bits = MaskBits::default();
         let steps = program
             .steps
             .iter()
             .map(|step| match &step.kind {
-                StepKind::Condition(code) => PlannedStep::Condition(Condition::lower(code)),
+                StepKind::Condition(code) => PlannedStep::Condition(Condition::lower(code, &mut bits)),
                 StepKind::Value(code) => PlannedStep::Value(Operand::lower(code)),
                 StepKind::Award { condition, amount, cap, .. } => {
                     let (condition, amount, cap) = (
-                        condition.as_ref().map(Condition::lower),
+                        condition.as_ref().map(|condition| Condition::lower(condition, &mut bits)),
                         Operand::lower(amount),
                         cap.as_ref().map(Operand::lower),
                     );
@@ -285,17 +300,12 @@ impl Plan {
                 StepKind::Table { .. } => PlannedStep::Table,
             })
             .collect::<Vec<_>>();
-        let (mut field_bits, mut slot_bits) = (0u64, 0u64);
-        for step in &steps {
-            if let PlannedStep::Condition(condition) | PlannedStep::Award { condition: Some(condition), .. } = step {
-                for segment in condition.segments() {
-                    field_bits |= segment.fields.bits();
-                    slot_bits |= segment.slots.bits();
-                }
+        let mut slot_bits = vec![0; steps.len()];
+        for (slot, bit) in &bits.slots {
+            if let Some(slot_bit) = slot_bits.get_mut(*slot) {
+                *slot_bit = *bit;
             }
         }
-        let mask_fields = (0..MASKED).filter(|field| field_bits & (1 << field) != 0).map(|field| (field, 1 << field));
-        let slot_bits = (0..steps.len()).map(|slot| if slot < MASKED { slot_bits & (1 << slot) } else { 0 });
         let no_stacking = program
             .groups
             .iter()
@@ -307,7 +317,7 @@ impl Plan {
                 (*group, positions)
             })
             .collect();
-        Plan { steps, no_stacking, mask_fields: mask_fields.collect(), slot_bits: slot_bits.collect() }
+        Plan { steps, no_stacking, mask_fields: bits.fields.into(), slot_bits: slot_bits.into() }
     }
 
     /// The masks of a record's yes/no fields, before any step is decided.
@@ -316,23 +326,15 @@ impl Plan {
         let mut masks = Masks::default();
         for (field, bit) in self.mask_fields.iter() {
             if let Some(Value::Bool(truth)) = record.get(*field) {
-                masks.fields.note(*bit, *truth);
+                masks.note(*bit, *truth);
             }
         }
         masks
     }
 }
 
-impl Masks {
-    /// Notes the truth of a decided step, whose bit is in [`Plan::slot_bits`].
-    #[inline(always)]
-    pub(crate) fn note_slot(&mut self, bit: u64, truth: bool) {
-        self.slots.note(bit, truth);
-    }
-}
-
 impl Condition {
-    fn lower(code: &Code) -> Condition {
+    fn lower(code: &Code, bits: &mut MaskBits) -> Condition {
         let (deciding, parts) = match &code.operation {
             Operation::Connective { connective, parts } => (*connective == Connective::Any, parts.as_slice()),
             _ => (false, std::slice::from_ref(code)),
@@ -341,17 +343,21 @@ impl Condition {
         let mut current = Segment::default();
         for part in parts {
             let test = Test::lower(part);
-            match test {
-                Test::Field(field) if field < MASKED => current.fields.add(field, deciding),
-                Test::FieldNot(field) if field < MASKED => current.fields.add(field, !deciding),
-                Test::Slot(slot) if slot < MASKED => current.slots.add(slot, deciding),
-                test if test.can_fail() => {
-                    if !current.is_empty() {
-                        segments.push(std::mem::take(&mut current));
-                    }
-                    segments.push(Segment { tests: vec![test], ..Segment::default() });
+            let masked = match test {
+                Test::Field(field) => bits.of(field, false).map(|bit| (bit, deciding)),
+                Test::FieldNot(field) => bits.of(field, false).map(|bit| (bit, !deciding)),
+                Test::Slot(slot) => bits.of(slot, true).map(|bit| (bit, deciding)),
+                _ => None,
+            };
+            if let Some((bit, settles_on_yes)) = masked {
+                current.masked.add(bit, settles_on_yes);
+            } else if test.can_fail() {
+                if !current.is_empty() {
+                    segments.push(std::mem::take(&mut current));
                 }
-                test => current.tests.push(test),
+                segments.push(Segment { tests: vec![test], ..Segment::default() });
+            } else {
+                current.tests.push(test);
             }
         }
         if !current.is_empty() {
@@ -361,10 +367,6 @@ impl Condition {
         let mut segments = segments.into_iter();
         let first = segments.next().unwrap_or_default();
         Condition { deciding, first, rest: segments.collect(), can_fail }
-    }
-
-    fn segments(&self) -> impl Iterator<Item = &Segment> {
-        std::iter::once(&self.first).chain(self.rest.iter())
     }
 
     /// Yes, no or unknown for one record, as [`Test::truth`] says of the whole condition;
@@ -401,12 +403,11 @@ impl Segment {
         failure: &Failure,
         unknown: &mut bool,
     ) -> bool {
-        let (settling_fields, unknown_fields) = self.fields.read(masks.fields);
-        let (settling_slots, unknown_slots) = self.slots.read(masks.slots);
-        if settling_fields | settling_slots != 0 {
+        let (settling, unknown_parts) = self.masked.read(masks);
+        if settling != 0 {
             return true;
         }
-        *unknown |= unknown_fields | unknown_slots != 0;
+        *unknown |= unknown_parts != 0;
         for test in &self.tests {
             match test.leaf_truth(record, slots, failure) {
                 Some(truth) if truth == deciding => return true,
@@ -418,7 +419,7 @@ impl Segment {
     }
 
     fn is_empty(&self) -> bool {
-        self.fields.bits() == 0 && self.slots.bits() == 0 && self.tests.is_empty()
+        self.masked.bits() == 0 && self.tests.is_empty()
     }
 }
 
