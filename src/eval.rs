@@ -219,7 +219,8 @@ impl AwardResult {
 /// Writes a step's truth into its slot (unknown already there) and its mask bit.
 #[inline(always)]
 fn set_truth(slots: &mut [Value], masks: &mut Masks, index: usize, bit: u64, truth: Option<bool>) {
-    if let (Some(truth), Some(slot)) = (truth, slots.get_mut(index)) {
+    if let (Some(truth), Some(slot @ Value::Unknown)) = (truth, slots.get_mut(index)) {
+        // Known to be unknown, the slot needs nothing dropped.
         *slot = Value::Bool(truth);
         masks.note(bit, truth);
     }
