@@ -36,6 +36,8 @@ pub struct Plan {
     pub(crate) no_stacking: Vec<(usize, Vec<usize>)>,
     /// The yes/no fields that conditions read through [`Masks`], with their bits.
     mask_fields: Box<[(usize, u64)]>,
+    /// The list fields whose texts conditions look for, with the texts' bits.
+    mask_includes: Box<[Includes]>,
     /// For each step, its bit in [`Masks`]; none when no condition reads it there.
     pub(crate) slot_bits: Box<[u64]>,
 }
@@ -101,12 +103,25 @@ impl Masks {
 struct MaskBits {
     fields: Vec<(usize, u64)>,
     slots: Vec<(usize, u64)>,
+    includes: Vec<Includes>,
+}
+
+/// The texts whose presence in a list field conditions test (`"独角兽企业" in new_honours`),
+/// a bit each: the list is read once a record for all of them.
+#[derive(Debug, Clone)]
+struct Includes {
+    field: usize,
+    texts: Vec<(Arc<str>, u64)>,
 }
 
 impl MaskBits {
+    fn given(&self) -> usize {
+        self.fields.len() + self.slots.len() + self.includes.iter().map(|includes| includes.texts.len()).sum::<usize>()
+    }
+
     /// The bit of a field (or a slot), given now if it has none; none when all 64 are given.
     fn of(&mut self, index: usize, slot: bool) -> Option<usize> {
-        let given = self.fields.len() + self.slots.len();
+        let given = self.given();
         let list = if slot { &mut self.slots } else { &mut self.fields };
         if let Some((_, bit)) = list.iter().find(|(known, _)| *known == index) {
             return Some(bit.trailing_zeros() as usize);
@@ -115,6 +130,27 @@ impl MaskBits {
             return None;
         }
         list.push((index, 1 << given));
+        Some(given)
+    }
+
+    /// The bit of "`text` is in the list `field`", given now if it has none.
+    fn of_text_in(&mut self, field: usize, text: &Arc<str>) -> Option<usize> {
+        let given = self.given();
+        let position = match self.includes.iter().position(|includes| includes.field == field) {
+            Some(position) => position,
+            None => {
+                self.includes.push(Includes { field, texts: Vec::new() });
+                self.includes.len() - 1
+            }
+        };
+        let includes = self.includes.get_mut(position)?;
+        if let Some((_, bit)) = includes.texts.iter().find(|(known, _)| known == text) {
+            return Some(bit.trailing_zeros() as usize);
+        }
+        if given >= 64 {
+            return None;
+        }
+        includes.texts.push((text.clone(), 1 << given));
         Some(given)
     }
 }
@@ -317,7 +353,13 @@ impl Plan {
                 (*group, positions)
             })
             .collect();
-        Plan { steps, no_stacking, mask_fields: bits.fields.into(), slot_bits: slot_bits.into() }
+        Plan {
+            steps,
+            no_stacking,
+            mask_fields: bits.fields.into(),
+            mask_includes: bits.includes.into(),
+            slot_bits: slot_bits.into(),
+        }
     }
 
     /// The masks of a record's yes/no fields, before any step is decided.
@@ -327,6 +369,15 @@ impl Plan {
         for (field, bit) in self.mask_fields.iter() {
             if let Some(Value::Bool(truth)) = record.get(*field) {
                 masks.note(*bit, *truth);
+            }
+        }
+        // As `includes` says: known for a list, whose text items are compared by content.
+        for Includes { field, texts } in self.mask_includes.iter() {
+            if let Some(Value::List(items)) = record.get(*field) {
+                for (text, bit) in texts {
+                    let found = items.iter().any(|item| matches!(item, Value::Text(item) if **item == **text));
+                    masks.note(*bit, found);
+                }
             }
         }
         masks
@@ -347,6 +398,10 @@ impl Condition {
                 Test::Field(field) => bits.of(field, false).map(|bit| (bit, deciding)),
                 Test::FieldNot(field) => bits.of(field, false).map(|bit| (bit, !deciding)),
                 Test::Slot(slot) => bits.of(slot, true).map(|bit| (bit, deciding)),
+                // `not in` is the `not` of `in`.
+                Test::FieldIncludes { field, ref text, inside } => {
+                    bits.of_text_in(field, text).map(|bit| (bit, inside == deciding))
+                }
                 _ => None,
             };
             if let Some((bit, settles_on_yes)) = masked {
