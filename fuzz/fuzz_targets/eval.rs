@@ -1,7 +1,8 @@
 //! Fuzz target: a policy and a data file (split at the first NUL byte) go through parse, check,
 //! compile, reading, deciding, explaining and a diff with itself without a panic; the diff of
 //! a policy with itself is empty; every step decided by the lowered plan has the value the tree
-//! evaluator gives it; the deciding explanation written into a line is the node tree's JSON.
+//! evaluator gives it, and a record the plan cannot decide fails with the tree evaluator's
+//! first error; the deciding explanation written into a line is the node tree's JSON.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -30,7 +31,11 @@ fuzz_target!(|data: &[u8]| {
         let program = policy::compile::compile(model, entity, &settings);
         let Ok(records) = policy::data::read_records(&program.layout, &table) else { continue };
         for record in records.into_iter().flatten() {
-            let Ok(outcome) = policy::eval::decide(&program, &record.values) else { continue };
+            let mut outcome = policy::eval::Outcome::default();
+            if let Err(error) = policy::eval::decide_into(&program, &record.values, &mut outcome) {
+                fails_where_the_tree_evaluator_fails(&program, &record.values, &outcome, error);
+                continue;
+            }
             agrees_with_the_tree_evaluator(&program, &record.values, &outcome);
             let explaining = policy::explain::Explaining::new(
                 model,
@@ -82,4 +87,42 @@ fn agrees_with_the_tree_evaluator(
             assert_eq!(&tree, decided, "the plan and the tree evaluator disagree");
         }
     }
+}
+
+/// When `decide` meets an error, the tree evaluator, given the slots decided before it, meets
+/// the same error first: the plan works the parts of a condition out in another order, but
+/// never one that can fail.
+fn fails_where_the_tree_evaluator_fails(
+    program: &policy::compile::Program,
+    record: &[policy::value::Value],
+    outcome: &policy::eval::Outcome,
+    error: policy::eval::EvalError,
+) {
+    use policy::compile::StepKind;
+    use policy::eval::{evaluate, lookup, truth};
+    let slots = &outcome.slots;
+    for step in &program.steps {
+        let tree = match &step.kind {
+            StepKind::Condition(code) | StepKind::Value(code) => evaluate(code, record, slots).map(drop),
+            StepKind::Table { keys, rows, complete } => lookup(keys, rows, *complete, record, slots).map(drop),
+            StepKind::Award { condition, amount, cap, .. } => (|| {
+                let holds = match condition {
+                    Some(code) => truth(&evaluate(code, record, slots)?),
+                    None => Some(true),
+                };
+                if holds == Some(true) {
+                    evaluate(amount, record, slots)?;
+                    if let Some(cap) = cap {
+                        evaluate(cap, record, slots)?;
+                    }
+                }
+                Ok(())
+            })(),
+        };
+        if let Err(tree_error) = tree {
+            assert_eq!(tree_error, error, "the plan and the tree evaluator fail differently");
+            return;
+        }
+    }
+    panic!("the plan failed where the tree evaluator did not: {error:?}");
 }
