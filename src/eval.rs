@@ -107,8 +107,8 @@ pub fn decide(program: &Program, record: &[Value]) -> Result<Outcome, EvalError>
 }
 
 /// [`decide`] into an outcome whose vectors are reused from record to record (a worker decides
-/// thousands with one). On an error the outcome holds what was decided up to the step that
-/// failed, and unknown after it.
+/// thousands with one). On an error the outcome is no decision: it holds what was decided up
+/// to the step that failed, its later slots unknown and its later awards not eligible.
 pub fn decide_into(program: &Program, record: &[Value], outcome: &mut Outcome) -> Result<(), EvalError> {
     let Outcome { slots, awards, total: outcome_total } = outcome;
     // Every slot is there from the start, unknown, and a step writes its own: a truth is then
