@@ -122,15 +122,7 @@ impl MaskBits {
     /// The bit of a field (or a slot), given now if it has none; none when all 64 are given.
     fn of(&mut self, index: usize, slot: bool) -> Option<usize> {
         let given = self.given();
-        let list = if slot { &mut self.slots } else { &mut self.fields };
-        if let Some((_, bit)) = list.iter().find(|(known, _)| *known == index) {
-            return Some(bit.trailing_zeros() as usize);
-        }
-        if given >= 64 {
-            return None;
-        }
-        list.push((index, 1 << given));
-        Some(given)
+        bit_of(if slot { &mut self.slots } else { &mut self.fields }, index, given)
     }
 
     /// The bit of "`text` is in the list `field`", given now if it has none.
@@ -143,16 +135,20 @@ impl MaskBits {
                 self.includes.len() - 1
             }
         };
-        let includes = self.includes.get_mut(position)?;
-        if let Some((_, bit)) = includes.texts.iter().find(|(known, _)| known == text) {
-            return Some(bit.trailing_zeros() as usize);
-        }
-        if given >= 64 {
-            return None;
-        }
-        includes.texts.push((text.clone(), 1 << given));
-        Some(given)
+        bit_of(&mut self.includes.get_mut(position)?.texts, text.clone(), given)
     }
+}
+
+/// The bit `key` has in `bits`, or the next one (`given` are taken) while there is one.
+fn bit_of<Key: PartialEq>(bits: &mut Vec<(Key, u64)>, key: Key, given: usize) -> Option<usize> {
+    if let Some((_, bit)) = bits.iter().find(|(known, _)| *known == key) {
+        return Some(bit.trailing_zeros() as usize);
+    }
+    if given >= 64 {
+        return None;
+    }
+    bits.push((key, 1 << given));
+    Some(given)
 }
 
 impl MaskParts {
