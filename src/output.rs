@@ -29,6 +29,35 @@ impl std::fmt::Display for Yuan {
     }
 }
 
+/// A decimal as people write it, without trailing zeros (`1636.49`, `0.05`, `-3`): what
+/// `normalize().to_string()` writes, without the formatting machinery (this runs for every
+/// number of every explanation).
+pub fn decimal_text(number: Decimal) -> String {
+    let number = number.normalize();
+    let mantissa = number.mantissa();
+    let mut buffer = itoa::Buffer::new();
+    let digits = buffer.format(mantissa.unsigned_abs());
+    let scale = number.scale() as usize;
+    let mut text = String::with_capacity(digits.len() + 3);
+    if mantissa < 0 {
+        text.push('-');
+    }
+    match digits.len().checked_sub(scale).map(|whole| digits.split_at_checked(whole)) {
+        _ if scale == 0 => text.push_str(digits),
+        Some(Some((whole, fraction))) if !whole.is_empty() => {
+            text.push_str(whole);
+            text.push('.');
+            text.push_str(fraction);
+        }
+        _ => {
+            text.push_str("0.");
+            text.extend(std::iter::repeat_n('0', scale.saturating_sub(digits.len())));
+            text.push_str(digits);
+        }
+    }
+    text
+}
+
 /// An amount for people: in 万元 (the unit of the city's data), e.g. `18.75万元`. A computed
 /// amount finer than 1分 (a threshold found by division) is rounded to 0.01万元 and marked `≈`.
 pub fn money_text(amount: Decimal) -> String {
@@ -40,10 +69,36 @@ pub fn money_text(amount: Decimal) -> String {
         hundreds.and_then(|hundreds| hundreds.checked_mul(Decimal::ONE_HUNDRED)).unwrap_or(amount)
     };
     let mark = if exact { "" } else { "≈" };
-    match shown.checked_div(Decimal::from(10_000)) {
-        Some(wan) if !shown.is_zero() => format!("{mark}{}万元", wan.normalize()),
-        _ => format!("{mark}{}元", shown.normalize()),
+    if shown.is_zero() {
+        return format!("{mark}{}元", decimal_text(shown));
     }
+    // In 万元: the same digits with the point four places to the left, exact and much cheaper
+    // than a division (this runs for every amount of every explanation).
+    let mut wan = shown;
+    let wan = match wan.set_scale(shown.scale() + 4) {
+        Ok(()) => Some(wan),
+        Err(_) => shown.checked_div(Decimal::from(10_000)),
+    };
+    match wan {
+        Some(wan) => [mark, &decimal_text(wan), "万元"].concat(),
+        None => [mark, &decimal_text(shown), "元"].concat(),
+    }
+}
+
+/// A date as `2024-06-30`: what chrono writes for the years 0–9999, without its formatting
+/// machinery (this runs for every date of every explanation).
+pub fn date_text(date: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    let (year, month, day) = (date.year(), date.month(), date.day());
+    let Ok(year) = u32::try_from(year) else { return date.to_string() };
+    if year > 9999 {
+        return date.to_string();
+    }
+    let digit = |number: u32| char::from(b'0' + (number % 10) as u8);
+    let mut text = String::with_capacity(10);
+    text.extend([digit(year / 1000), digit(year / 100), digit(year / 10), digit(year), '-']);
+    text.extend([digit(month / 10), digit(month), '-', digit(day / 10), digit(day)]);
+    text
 }
 
 /// How a blank (unknown) input is shown to people.
@@ -64,15 +119,15 @@ pub fn value_text(model: &Model, value_type: &Type, value: &Value) -> String {
             let percent = fraction.checked_mul(Decimal::ONE_HUNDRED).unwrap_or(*fraction);
             let rounded = percent.round_dp(2);
             if rounded == percent {
-                format!("{}%", percent.normalize())
+                decimal_text(percent) + "%"
             } else {
-                format!("≈{}%", rounded.normalize())
+                ["≈", &decimal_text(rounded), "%"].concat()
             }
         }
-        (_, Value::Number(number)) => number.normalize().to_string(),
+        (_, Value::Number(number)) => decimal_text(*number),
         (_, Value::Bool(true)) => "是".to_string(),
         (_, Value::Bool(false)) => "否".to_string(),
-        (_, Value::Date(date)) => date.to_string(),
+        (_, Value::Date(date)) => date_text(*date),
         (_, Value::Duration(period)) => period.to_string(),
         (_, Value::Text(text)) => text.to_string(),
         (Type::Enum(index), Value::Enum(label)) => model

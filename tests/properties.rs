@@ -343,4 +343,19 @@ proptest! {
             meaning::assert_same_meaning(&source, &source, &once);
         }
     }
+
+    /// Numbers are written for people without the formatting machinery, digit for digit as the
+    /// decimal type writes them; dates as chrono writes them.
+    #[test]
+    fn numbers_and_dates_are_written_as_their_types_write_them(
+        mantissa in any::<i128>(),
+        scale in 0u32..=28,
+        days in -1_000_000i32..4_000_000,
+    ) {
+        let number = rust_decimal::Decimal::from_i128_with_scale(mantissa % 79_228_162_514_264_337_593_543_950_335, scale);
+        prop_assert_eq!(policy::output::decimal_text(number), number.normalize().to_string());
+        if let Some(date) = chrono::NaiveDate::from_num_days_from_ce_opt(days) {
+            prop_assert_eq!(policy::output::date_text(date), date.to_string());
+        }
+    }
 }

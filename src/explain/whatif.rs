@@ -13,7 +13,7 @@ use crate::check::Type;
 use crate::compile::{Code, Operation};
 use crate::eval::{decide, evaluate, AwardStatus, Outcome};
 use crate::inverse::{step, Inverse};
-use crate::output::value_text;
+use crate::output::{date_text, value_text};
 use crate::syntax::CompareOperator;
 use crate::value::{Period, Value};
 use chrono::NaiveDate;
@@ -42,7 +42,7 @@ impl Explainer<'_, '_> {
         let Some(Value::Date(from)) = self.record.get(index) else { return None };
         let period = period_between(*from, self.program.as_of)?;
         let column = &self.field(index)?.column;
-        Some(self.lang.elapsed(column, &from.to_string(), &self.program.as_of.to_string(), &self.lang.period(&period)))
+        Some(self.lang.elapsed(column, &date_text(*from), &date_text(self.program.as_of), &self.lang.period(&period)))
     }
 
     /// How far a comparison of two known numbers or dates passed or failed.

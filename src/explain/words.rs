@@ -199,15 +199,17 @@ impl Lang {
         match self {
             Lang::En => period.to_string(),
             Lang::Zh => {
-                let mut text = String::new();
+                use std::fmt::Write;
+                let mut text = String::with_capacity(24);
+                // Writing into a string cannot fail.
                 if period.years != 0 {
-                    text.push_str(&format!("{}年", period.years));
+                    let _ = write!(text, "{}年", period.years);
                 }
                 if period.months != 0 {
-                    text.push_str(&format!("{}个月", period.months));
+                    let _ = write!(text, "{}个月", period.months);
                 }
                 if period.days != 0 || text.is_empty() {
-                    text.push_str(&format!("{}天", period.days));
+                    let _ = write!(text, "{}天", period.days);
                 }
                 text
             }
