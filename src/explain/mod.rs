@@ -782,6 +782,9 @@ impl<'a> Explainer<'a, '_> {
                 let arguments: Vec<String> = arguments.iter().map(|argument| self.filled_in(argument, false)).collect();
                 format!("{name}({})", arguments.join(", "))
             }
+            // A number written in the policy (`20万元`, `50%`) as written: its value alone has
+            // lost its unit (`200000`).
+            Operation::Constant(_) => self.snippet(code.span).into_owned(),
             _ => match evaluate(code, self.record, self.slots) {
                 Ok(value) => self.value_words(&self.code_type(code), &value),
                 Err(_) => self.snippet(code.span).into_owned(),
