@@ -637,6 +637,7 @@ fn evaluate_file(
             texts: Default::default(),
             lines: output::DecisionLines::new(&loaded.model, &program),
             used: used_fields(&program),
+            chunk_texts: Default::default(),
         };
         write_decisions(&context, batches, &pool, jobs, (size, &read), out, err, colour)
     })
@@ -657,6 +658,9 @@ struct Deciding<'a> {
     lines: output::DecisionLines<'a>,
     /// For each column, whether a step reads it (explanations read no other).
     used: Vec<bool>,
+    /// The buffers of chunks written, given back by the writer: a chunk of explained lines is
+    /// half a megabyte, and a new one for each chunk had its pages faulted in again every time.
+    chunk_texts: crate::pool::Pool<Vec<u8>>,
 }
 
 /// For each column of the program's layout, whether a step reads it.
@@ -699,7 +703,10 @@ impl Deciding<'_> {
         texts: &mut data::TextCache,
     ) -> DecidedChunk {
         let line_bytes = if explaining.is_some() { EXPLANATION_BYTES } else { 256 };
-        let mut chunk = DecidedChunk { text: Vec::with_capacity(raws.len() * line_bytes), rows: Vec::new() };
+        let mut text = self.chunk_texts.take();
+        text.clear();
+        text.reserve(raws.len() * line_bytes);
+        let mut chunk = DecidedChunk { text, rows: Vec::new() };
         // One outcome for the chunk's rows: its vectors are reused rather than made for each.
         let mut outcome = eval::Outcome::default();
         chunk.rows =
@@ -868,6 +875,8 @@ fn write_decisions(
 /// whose key an earlier row had.
 struct Writer<'a, 'w> {
     options: &'a EvalOptions<'a>,
+    /// Where a chunk's buffer goes back once written.
+    chunk_texts: &'a crate::pool::Pool<Vec<u8>>,
     sink: std::io::BufWriter<&'w mut dyn Write>,
     headers: Vec<String>,
     workbook: Option<output::XlsxOutput>,
@@ -900,6 +909,7 @@ impl<'a, 'w> Writer<'a, 'w> {
         }
         Ok(Writer {
             options,
+            chunk_texts: &context.chunk_texts,
             sink,
             headers,
             workbook,
@@ -974,6 +984,7 @@ impl<'a, 'w> Writer<'a, 'w> {
             }
         }
         self.sink.write_all(chunk.text.get(unwritten).unwrap_or_default())?;
+        self.chunk_texts.give(chunk.text);
         match self.workbook.as_mut() {
             Some(workbook) => {
                 for row in &csv_rows {

@@ -15,8 +15,20 @@ impl<T: Default> Pool<T> {
     /// A state for the caller alone until the guard is dropped: one given back earlier, or a
     /// new one.
     pub fn lend(&self) -> Lent<'_, T> {
-        let state = self.0.lock().ok().and_then(|mut idle| idle.pop()).unwrap_or_default();
-        Lent { state, pool: self }
+        Lent { state: self.take(), pool: self }
+    }
+
+    /// A state to keep until it is given back with [`Pool::give`], perhaps by another thread:
+    /// one given back earlier, or a new one.
+    pub fn take(&self) -> T {
+        self.0.lock().ok().and_then(|mut idle| idle.pop()).unwrap_or_default()
+    }
+
+    /// Gives a state back, to be taken again.
+    pub fn give(&self, state: T) {
+        if let Ok(mut idle) = self.0.lock() {
+            idle.push(state);
+        }
     }
 }
 
@@ -43,8 +55,6 @@ impl<T: Default> DerefMut for Lent<'_, T> {
 
 impl<T: Default> Drop for Lent<'_, T> {
     fn drop(&mut self) {
-        if let Ok(mut idle) = self.pool.0.lock() {
-            idle.push(std::mem::take(&mut self.state));
-        }
+        self.pool.give(std::mem::take(&mut self.state));
     }
 }
