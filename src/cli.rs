@@ -486,8 +486,8 @@ struct EvalOptions<'a> {
     check_keys: bool,
 }
 
-/// Room for a typical deciding explanation (the Rizhao policy's are about 4.5 KB).
-const EXPLANATION_BYTES: usize = 8 << 10;
+/// Room for a typical deciding explanation (the Rizhao policy's are about 2.5 KB).
+const EXPLANATION_BYTES: usize = 4 << 10;
 
 /// Rows are decided in batches: big enough to keep every thread busy, small enough that memory
 /// stays flat however long the file.
@@ -703,14 +703,17 @@ impl Deciding<'_> {
         texts: &mut data::TextCache,
     ) -> DecidedChunk {
         let line_bytes = if explaining.is_some() { EXPLANATION_BYTES } else { 256 };
+        let mut explaining = explaining.map(explain::Explaining::deciding_writer);
         let mut text = self.chunk_texts.take();
         text.clear();
         text.reserve(raws.len() * line_bytes);
         let mut chunk = DecidedChunk { text, rows: Vec::new() };
         // One outcome for the chunk's rows: its vectors are reused rather than made for each.
         let mut outcome = eval::Outcome::default();
-        chunk.rows =
-            raws.iter().map(|raw| self.decide(raw, explaining, texts, &mut outcome, &mut chunk.text)).collect();
+        chunk.rows = raws
+            .iter()
+            .map(|raw| self.decide(raw, explaining.as_mut(), texts, &mut outcome, &mut chunk.text))
+            .collect();
         chunk
     }
 
@@ -718,7 +721,7 @@ impl Deciding<'_> {
     fn decide(
         &self,
         raw: &data::RawRow,
-        explaining: Option<&explain::Explaining>,
+        explaining: Option<&mut explain::DecidingWriter>,
         texts: &mut data::TextCache,
         outcome: &mut eval::Outcome,
         text: &mut Vec<u8>,
@@ -752,7 +755,7 @@ impl Deciding<'_> {
                         text.pop();
                     }
                     text.extend_from_slice(b",\"explanation\":");
-                    if let Err(error) = explaining.write_deciding(key, &record.values, outcome, text) {
+                    if let Err(error) = explaining.write(&record.values, outcome, text) {
                         text.truncate(start);
                         return rejected(record.key.clone(), record.row, eval_error_text(model, &error));
                     }
@@ -890,7 +893,7 @@ struct Writer<'a, 'w> {
 impl<'a, 'w> Writer<'a, 'w> {
     fn new(context: &'a Deciding, destination: &'w mut dyn Write) -> Result<Writer<'a, 'w>, Failure> {
         let (model, program, options) = (&context.loaded.model, context.program, context.options);
-        // Smaller than a chunk of explained lines (128 rows of about 5 KB), which BufWriter then
+        // About a chunk of explained lines (128 rows of about 2.3 KB), which BufWriter then
         // hands to the destination as they are instead of copying them into its buffer first;
         // plain decision lines (about 17 KB a chunk) are still gathered into large writes.
         let mut sink = std::io::BufWriter::with_capacity(256 << 10, destination);

@@ -109,50 +109,107 @@ fn an_unknown_key_is_an_error() {
     assert!(String::from_utf8_lossy(&err).contains("no record with key nobody"));
 }
 
-/// `eval --explain` adds to each line the deciding part of what `explain --format json` prints:
-/// the same items with the same outcomes, and under each only leaf conditions of the full tree,
-/// with their outcomes; none of the document's text, which would be the same on every line.
-#[test]
-fn eval_explain_adds_the_deciding_explanation_to_each_line() {
+/// `eval --explain POLICY DATA --as-of 2024-06-30 EXTRA…`: each line as JSON (which it must be).
+fn eval_explain_lines(policy_file: &str, data: &str, extra: &[&str]) -> Vec<serde_json::Value> {
     let mut out = Vec::new();
     let mut err = Vec::new();
-    let arguments = ["eval", RIZHAO, EDGE, "--as-of", "2024-06-30", "--explain"].iter().map(Into::into).collect();
-    policy::cli::run(arguments, &mut out, &mut err, false);
-    let lines: Vec<serde_json::Value> =
-        String::from_utf8(out).unwrap().lines().map(|line| serde_json::from_str(line).unwrap()).collect();
-    assert_eq!(lines.len(), 5, "one line per row");
+    let mut arguments = vec!["eval", policy_file, data, "--as-of", "2024-06-30", "--explain"];
+    arguments.extend_from_slice(extra);
+    policy::cli::run(arguments.iter().map(Into::into).collect(), &mut out, &mut err, false);
+    String::from_utf8(out).unwrap().lines().map(|line| serde_json::from_str(line).unwrap()).collect()
+}
+
+/// Each line of `eval --explain` on the edge cases (a yes on the boundaries, a no by 0.01万元, an
+/// unknown, honours under no stacking, a row that cannot be read), each line laid out.
+#[test]
+fn eval_explain_lines_on_the_edge_cases() {
+    let lines = eval_explain_lines(RIZHAO, EDGE, &[]);
+    let laid_out: Vec<String> = lines.iter().map(|line| serde_json::to_string_pretty(line).unwrap()).collect();
+    insta::assert_snapshot!("eval_explain_edge_cases", laid_out.join("\n"));
+    let english = eval_explain_lines(RIZHAO, EDGE, &["--lang", "en"]);
+    let margins = |lines: &[serde_json::Value]| lines[1]["explanation"]["nodes"][0]["margins"].to_string();
+    assert_eq!(margins(&english), r#"{"revenue_last_year >= revenue_floor":"short by 0.01万元"}"#);
+    assert_eq!(margins(&lines), r#"{"revenue_last_year >= revenue_floor":"差 0.01万元"}"#);
+}
+
+/// `eval --explain` adds to each line the deciding part of what `explain --format json` prints,
+/// in brief (schema 2): the same items with the same outcomes; under each, leaf conditions of the
+/// full tree (or another item, named) with the outcomes they have there; a reason for every item
+/// that is not a yes; the inputs the full tree shows; none of the document's text, which would
+/// be the same on every line.
+#[test]
+fn eval_explain_adds_the_deciding_explanation_to_each_line() {
     fn leaves(node: &serde_json::Value, found: &mut Vec<(String, String)>) {
-        if node["kind"] == "condition" {
-            found.push((node["source"].to_string(), node["outcome"].to_string()));
+        let outcome = node["outcome"].as_str().unwrap_or_default().to_string();
+        if node["source"].is_string() || node["kind"] == "award_condition" || node["kind"] == "decision" {
+            let text = node["source"].as_str().or(node["name"].as_str()).unwrap_or_default();
+            found.push((text.to_string(), outcome.clone()));
+        }
+        // The brief form lists `not` a condition as one leaf.
+        if let (true, Some(source)) = (node["kind"] == "not", node["children"][0]["source"].as_str()) {
+            found.push((format!("not {source}"), outcome));
         }
         for child in node["children"].as_array().into_iter().flatten() {
             leaves(child, found);
         }
     }
-    let ids = ["913711YES000000001", "913711SHORT0000002", "913711UNKNOWN00003", "913711MANY00000004"];
-    for (line, id) in lines.iter().zip(ids) {
-        let full: serde_json::Value = serde_json::from_str(&explain(RIZHAO, EDGE, id, &["--format", "json"])).unwrap();
-        let brief = &line["explanation"];
-        let items = |explanation: &serde_json::Value| -> Vec<(serde_json::Value, serde_json::Value)> {
-            let nodes = explanation["nodes"].as_array().unwrap();
-            nodes.iter().map(|node| (node["name"].clone(), node["outcome"].clone())).collect()
-        };
-        assert_eq!(items(brief), items(&full), "{id}: the same items and outcomes");
-        for (brief_node, full_node) in brief["nodes"].as_array().unwrap().iter().zip(full["nodes"].as_array().unwrap())
-        {
-            let (mut brief_leaves, mut full_leaves) = (Vec::new(), Vec::new());
-            leaves(brief_node, &mut brief_leaves);
-            leaves(full_node, &mut full_leaves);
-            assert!(brief_leaves.iter().all(|leaf| full_leaves.contains(leaf)), "{id}: {brief_leaves:?}");
-            if brief_node["outcome"] != "yes" && brief_node["outcome"] != "paid" {
-                assert!(!brief_leaves.is_empty() || brief_node["children"].is_null(), "{id}: a reason is given");
-            }
+    fn reads(node: &serde_json::Value, found: &mut Vec<(String, String)>) {
+        for read in node["reads"].as_array().into_iter().flatten() {
+            found.push((read["column"].as_str().unwrap().to_string(), read["value"].as_str().unwrap().to_string()));
         }
-        let text = brief.to_string();
-        assert!(!text.contains("\"quote\"") && !text.contains("\"label\""), "{id}: no document text on every line");
+        for child in node["children"].as_array().into_iter().flatten() {
+            reads(child, found);
+        }
     }
-    assert_eq!(lines[0]["decisions"]["cultivation_pool"], "yes");
-    assert!(lines[4].get("error").is_some() && lines[4].get("explanation").is_none(), "a bad row stays an error");
+    let mut checked = 0;
+    for (policy_file, data) in [(RIZHAO, EDGE), (RIZHAO, ENTERPRISES), (INNOVATIVE_SME, APPLICANTS_EDGE)] {
+        for line in eval_explain_lines(policy_file, data, &[]) {
+            let Some(id) = line["id"].as_str() else { continue };
+            if line.get("error").is_some() {
+                assert!(line.get("explanation").is_none(), "{id}: a row that cannot be decided stays an error");
+                continue;
+            }
+            let full: serde_json::Value =
+                serde_json::from_str(&explain(policy_file, data, id, &["--format", "json"])).unwrap();
+            let brief = &line["explanation"];
+            assert_eq!(brief["schema"], 2);
+            let brief_nodes = brief["nodes"].as_array().unwrap();
+            let full_nodes = full["nodes"].as_array().unwrap();
+            let items = |nodes: &[serde_json::Value]| -> Vec<(serde_json::Value, serde_json::Value)> {
+                nodes.iter().map(|node| (node["name"].clone(), node["outcome"].clone())).collect()
+            };
+            assert_eq!(items(brief_nodes), items(full_nodes), "{id}: the same items and outcomes");
+            let (mut full_reads, mut full_leaves) = (Vec::new(), Vec::new());
+            for (brief_node, full_node) in brief_nodes.iter().zip(full_nodes) {
+                full_leaves.clear();
+                leaves(full_node, &mut full_leaves);
+                reads(full_node, &mut full_reads);
+                let mut listed = 0;
+                for outcome in ["yes", "no", "unknown"] {
+                    for leaf in brief_node[outcome].as_array().into_iter().flatten() {
+                        let leaf = (leaf.as_str().unwrap().to_string(), outcome.to_string());
+                        assert!(full_leaves.contains(&leaf), "{id}: {leaf:?} is not in {full_leaves:?}");
+                        listed += 1;
+                    }
+                }
+                let outcome = brief_node["outcome"].as_str().unwrap();
+                if !matches!(outcome, "yes" | "paid" | "superseded") {
+                    assert!(listed > 0 || brief_node["details"].is_array(), "{id}: a reason for {brief_node}");
+                }
+                if outcome == "unknown" {
+                    assert!(brief_node["blank"].is_array() || brief_node["values"].is_array(), "{id}: {brief_node}");
+                }
+            }
+            for (column, value) in brief["reads"].as_object().unwrap() {
+                let read = (column.clone(), value.as_str().unwrap().to_string());
+                assert!(full_reads.contains(&read), "{id}: {read:?} is not read in the full explanation");
+            }
+            let text = brief.to_string();
+            assert!(!text.contains("\"quote\"") && !text.contains("\"label\""), "{id}: no document text on every line");
+            checked += 1;
+        }
+    }
+    assert!(checked > 30, "{checked} lines checked");
 }
 
 /// `eval --explain` writes the deciding explanation straight into each line; the node tree of
@@ -196,14 +253,14 @@ fn the_written_deciding_explanation_is_the_node_tree_byte_for_byte() {
             // Twice: the second time every item's explanation is one remembered from the first.
             for record in records.iter().chain(&records) {
                 let Ok(outcome) = policy::eval::decide(&program, &record.values) else { continue };
-                let key = record.key.as_deref();
-                let tree = explaining.explain(key, &record.values, &outcome).unwrap();
+                let deciding = explaining.deciding(&record.values, &outcome).unwrap();
                 let mut written = Vec::new();
-                explaining.write_deciding(key, &record.values, &outcome, &mut written).unwrap();
+                explaining.write_deciding(&record.values, &outcome, &mut written).unwrap();
                 assert_eq!(
                     String::from_utf8(written).unwrap(),
-                    serde_json::to_string(&tree).unwrap(),
-                    "{policy_file} {data} {key:?}"
+                    serde_json::to_string(&deciding).unwrap(),
+                    "{policy_file} {data} {:?}",
+                    record.key
                 );
                 compared += 1;
             }

@@ -19,6 +19,7 @@ mod text;
 mod whatif;
 mod words;
 
+pub use deciding::{Deciding, DecidingNode, DecidingValue, DecidingWriter, DECIDING_SCHEMA_VERSION};
 pub(crate) use html::{escape, PAGE_BASE};
 pub use html::{record_page, report_page};
 pub use text::render_text;
@@ -27,7 +28,7 @@ pub use words::Lang;
 use crate::check::{ItemKind, Model, Provenance, Type};
 use crate::compile::{Code, CompiledPattern, Operation, Program, StepKind};
 use crate::eval::{evaluate, evaluate_borrowed, lookup, AwardStatus, EvalError, Outcome};
-use crate::output::{money_text, value_text, yuan_string, BLANK};
+use crate::output::{date_text, money_text, value_text, yuan_string, BLANK};
 use crate::syntax::{BinaryOperator, Connective};
 use crate::value::Value;
 use serde::Serialize;
@@ -82,6 +83,15 @@ impl Verdict {
         }
     }
 
+    /// The outcome of `not` a condition with this outcome.
+    fn negated(self) -> Verdict {
+        match self {
+            Verdict::Yes => Verdict::No,
+            Verdict::No => Verdict::Yes,
+            other => other,
+        }
+    }
+
     fn of_value(value: &Value) -> Verdict {
         match value {
             Value::Bool(true) => Verdict::Yes,
@@ -99,6 +109,19 @@ pub struct Reading<'a> {
     /// The cell was blank (or the value is unknown); left out when false.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub blank: bool,
+    /// What was read, to tell two reads of the same input apart from two that share a name.
+    #[serde(skip)]
+    input: Input,
+}
+
+/// An input a node can read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Input {
+    Field(usize),
+    Parameter(usize),
+    /// The value of a step: a value, a table, a rule.
+    Slot(usize),
+    AsOf,
 }
 
 /// For an unknown outcome and one of its blank columns: the outcome each value would give.
@@ -319,9 +342,9 @@ pub struct Explaining<'a> {
     /// For each item of the model, the slots of the values and tables it uses, in the order
     /// computed (empty for other entities' items).
     computed_slots: Vec<Vec<usize>>,
-    /// The JSON text of each leaf's source, by the leaf's address, made on first use by
-    /// `write_deciding`: the same on every record.
-    leaf_sources: std::sync::OnceLock<deciding::LeafSources>,
+    /// What `write_deciding` needs of each leaf on every record (its source's JSON, what it
+    /// reads), by the leaf's address, made on first use.
+    leaves: std::sync::OnceLock<deciding::Leaves>,
     /// Each part of a condition lowered as the plan lowers steps, by the part's address, made on
     /// first use: finding the deciding leaves asks each part's outcome.
     part_tests: std::sync::OnceLock<deciding::PartTests>,
@@ -332,7 +355,7 @@ pub struct Explaining<'a> {
 impl<'a> Explaining<'a> {
     pub fn new(model: &'a Model, program: &'a Program, source: &'a str, lang: Lang, detail: Detail) -> Self {
         let computed_slots = (0..model.items.len()).map(|item| computed_slots(model, program, item)).collect();
-        let memories = deciding::Memories::new(model, program, lang);
+        let memories = deciding::Memories::new(model, program);
         Explaining {
             model,
             program,
@@ -340,7 +363,7 @@ impl<'a> Explaining<'a> {
             lang,
             detail,
             computed_slots,
-            leaf_sources: Default::default(),
+            leaves: Default::default(),
             part_tests: Default::default(),
             memories,
         }
@@ -377,8 +400,9 @@ impl<'a> Explaining<'a> {
                 node.children.push(computed);
             }
             match node.outcome.as_condition() {
-                // The children are the deciding leaves; what would turn each is `explain`'s work.
-                Verdict::No if detail == Detail::Deciding => {}
+                // The children are the deciding leaves and `Deciding` lists the blank columns;
+                // what would turn each is `explain`'s work.
+                _ if detail == Detail::Deciding => {}
                 Verdict::No => {
                     explainer.counterfactuals(&mut node);
                     let mut failing = Vec::new();
@@ -393,23 +417,9 @@ impl<'a> Explaining<'a> {
                     if !blanks.is_empty() {
                         node.details.insert(0, lang.blank_columns(&blanks.join(lang.list_separator())));
                     }
-                    if detail == Detail::Full {
-                        node.settle = explainer.settle(*item)?;
-                    }
+                    node.settle = explainer.settle(*item)?;
                 }
                 _ => {}
-            }
-            if detail == Detail::Deciding {
-                // `outcome` and `amount` say it; the words are for `explain`.
-                node.text = Cow::Borrowed("");
-                // Each input once per item: the leaves of an `any of` often read the same column.
-                for child in &mut node.children {
-                    for read in child.reads.drain(..) {
-                        if !node.reads.iter().any(|existing| existing.column == read.column) {
-                            node.reads.push(read);
-                        }
-                    }
-                }
             }
             nodes.push(node);
         }
@@ -724,23 +734,46 @@ impl<'a> Explainer<'a, '_> {
                     }
                 }
             }
+            // `not` a condition is one leaf (`not supplied_false_information`: yes); `not` a
+            // group or a rule is gone through.
+            Operation::Not(inner) if !self.goes_through(inner) => found.push((code, verdict)),
             Operation::Not(inner) => {
                 let inner_verdict = self.part_verdict(inner)?;
                 self.deciding_leaf_codes(inner, inner_verdict, found)?;
             }
-            Operation::Slot(slot) => {
-                let inner = self.program.steps.get(*slot).and_then(|step| match &step.kind {
-                    StepKind::Condition(inner) | StepKind::Award { condition: Some(inner), .. } => Some(inner),
-                    _ => None,
-                });
-                match inner {
-                    Some(inner) => self.deciding_leaf_codes(inner, verdict, found)?,
-                    None => found.push((code, verdict)),
+            // Through rules; another decision, award or benefit is named, not gone through: its
+            // own node says why.
+            Operation::Slot(slot) => match self.program.steps.get(*slot).map(|step| &step.kind) {
+                Some(StepKind::Condition(inner) | StepKind::Award { condition: Some(inner), .. })
+                    if self.goes_through(code) =>
+                {
+                    self.deciding_leaf_codes(inner, verdict, found)?
                 }
-            }
+                _ => found.push((code, verdict)),
+            },
             _ => found.push((code, verdict)),
         }
         Ok(())
+    }
+
+    /// Whether finding the deciding leaves goes into `code` rather than stopping at it: a group,
+    /// a `not`, a rule's condition.
+    fn goes_through(&self, code: &Code) -> bool {
+        match &code.operation {
+            Operation::Connective { .. } | Operation::Not(_) => true,
+            Operation::Slot(slot) => self.program.steps.get(*slot).is_some_and(|step| {
+                !self.has_own_node(step.item)
+                    && matches!(step.kind, StepKind::Condition(_) | StepKind::Award { condition: Some(_), .. })
+            }),
+            _ => false,
+        }
+    }
+
+    /// Whether `item` is a decision, award or benefit, which an explanation has a node for.
+    fn has_own_node(&self, item: usize) -> bool {
+        self.model.items.get(item).is_some_and(|definition| {
+            matches!(definition.kind, ItemKind::Decision | ItemKind::Award { .. } | ItemKind::Benefit)
+        })
     }
 
     /// How an amount was computed, with the values put in: `design_subsidy_rate of
@@ -1016,6 +1049,11 @@ impl<'a> Explainer<'a, '_> {
     fn leaf_findings(&self, code: &Code, verdict: Verdict) -> (Option<String>, Vec<String>) {
         let mut details: Vec<String> = self.elapsed(code).into_iter().collect();
         let mut margin = None;
+        // A deciding leaf can be a negated comparison: its margin is the comparison's.
+        let (code, verdict) = match &code.operation {
+            Operation::Not(inner) => (&**inner, verdict.negated()),
+            _ => (code, verdict),
+        };
         if let Operation::Compare { operator, left, right } = &code.operation {
             let sides = evaluate_borrowed(left, self.record, self.slots).and_then(|left_value| {
                 evaluate_borrowed(right, self.record, self.slots).map(|right_value| (left_value, right_value))
@@ -1075,31 +1113,42 @@ impl<'a> Explainer<'a, '_> {
     }
 
     fn collect_reads(&self, code: &Code, reads: &mut Vec<Reading<'a>>) {
-        let mut push = |column: Cow<'a, str>, value: Cow<'a, str>, blank: bool| {
+        let mut push = |input: Input, column: Cow<'a, str>, value: Cow<'a, str>, blank: bool| {
             if !reads.iter().any(|existing| existing.column == column) {
-                reads.push(Reading { column, value, blank });
+                reads.push(Reading { column, value, blank, input });
             }
         };
         match &code.operation {
             Operation::Field(index) => {
                 if let Some(field) = self.field(*index) {
                     let value = self.record.get(*index).unwrap_or(&Value::Unknown);
-                    push(Cow::Borrowed(&field.column), self.value_cow(&field.field_type, value), value.is_unknown());
+                    let words = self.value_cow(&field.field_type, value);
+                    push(Input::Field(*index), Cow::Borrowed(&field.column), words, value.is_unknown());
                 }
             }
             // A parameter is the same on every record: a deciding explanation leaves it to the policy.
             Operation::Parameter { .. } if self.detail == Detail::Deciding => {}
             Operation::Parameter { parameter, value } => {
                 if let Some(definition) = self.model.parameters.get(*parameter) {
-                    push(Cow::Borrowed(&definition.name), self.value_cow(&definition.parameter_type, value), false);
+                    let words = self.value_cow(&definition.parameter_type, value);
+                    push(Input::Parameter(*parameter), Cow::Borrowed(&definition.name), words, false);
                 }
             }
             Operation::MissingParameter(parameter) => {
                 if let Some(definition) = self.model.parameters.get(*parameter) {
-                    push(Cow::Borrowed(&definition.name), Cow::Borrowed("（未设定）"), true);
+                    push(
+                        Input::Parameter(*parameter),
+                        Cow::Borrowed(&definition.name),
+                        Cow::Borrowed("（未设定）"),
+                        true,
+                    );
                 }
             }
-            Operation::AsOf(date) => push(Cow::Borrowed("as_of"), Cow::Owned(date.to_string()), false),
+            Operation::AsOf(date) => push(Input::AsOf, Cow::Borrowed("as_of"), Cow::Owned(date_text(*date)), false),
+            // In brief, another decision, award or benefit is not an input: its own node says it.
+            Operation::Slot(slot)
+                if self.detail == Detail::Deciding
+                    && self.program.steps.get(*slot).is_some_and(|step| self.has_own_node(step.item)) => {}
             Operation::Slot(slot) => {
                 if let Some(step) = self.program.steps.get(*slot) {
                     if let Some(definition) = self.model.items.get(step.item) {
@@ -1110,7 +1159,7 @@ impl<'a> Explainer<'a, '_> {
                             Value::Unknown | Value::Between(_) => Cow::Owned(self.value_words(value_type, value)),
                             _ => self.value_cow(value_type, value),
                         };
-                        push(Cow::Borrowed(&definition.name), words, value.is_unknown());
+                        push(Input::Slot(*slot), Cow::Borrowed(&definition.name), words, value.is_unknown());
                     }
                 }
             }
