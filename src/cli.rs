@@ -43,7 +43,7 @@ enum Command {
         /// Write the results to this file instead of standard output.
         #[arg(short = 'o', long)]
         output: Option<PathBuf>,
-        /// Add each record's explanation (the JSON of `explain --format json`) to its line.
+        /// Add to each line a brief explanation: what decides each outcome (schema 2 of docs/explain-json.md).
         #[arg(long)]
         explain: bool,
         /// The language of the explanations' structural words.
@@ -685,7 +685,7 @@ struct RowResult {
 
 /// Consecutive rows of a batch, decided by one worker: their JSON lines one after the other in
 /// one buffer, written out whole unless a row is rejected afterwards (a key seen before). One
-/// buffer rather than one a line: an explained line is 5 KB, and allocating, copying and
+/// buffer rather than one a line: an explained line is over 2 KB, and allocating, copying and
 /// freeing each one was a good part of `eval --explain`.
 struct DecidedChunk {
     text: Vec<u8>,

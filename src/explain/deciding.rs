@@ -3,14 +3,14 @@
 //! [`Explaining::deciding`] defines it: for each decision, award and benefit, the leaf
 //! conditions that decide its outcome (listed by their own outcome), their margins, the blank
 //! columns of an unknown, the amount's computation and the values used; then the inputs read,
-//! once for the record. It is made from the deciding node tree of [`Explaining::explain`].
+//! once for the record. It is made from the items' deciding node trees (`Detail::Deciding`).
 //!
 //! [`Explaining::write_deciding`] writes the same JSON, byte for byte, straight into the line
 //! from the same pieces — the item's head ([`Explainer::item_head`]), the deciding leaves
 //! ([`Explainer::deciding_leaf_codes`]), each leaf's margin and details
 //! ([`Explainer::leaf_findings`]), the inputs read ([`Explainer::collect_reads`]) — without
-//! building the tree, and copies an item's JSON written for an earlier record with the same
-//! inputs. Over a whole register that is most of the cost of `eval --explain`;
+//! building the tree, and copies a run of items' JSON written for an earlier record with the
+//! same inputs. Over a whole register that is most of the cost of `eval --explain`;
 //! `tests/explain.rs` checks that both give the same bytes on every sample record.
 
 use super::{blank_columns, Detail, Explainer, Explaining, Input, Node, NodeKind, Reading, Verdict};
@@ -51,7 +51,8 @@ pub struct DecidingNode<'a> {
     pub amount: Option<String>,
     /// The policy text of each leaf condition that decides the outcome, by the leaf's own
     /// outcome: the failing ones of a `no`, the unknown ones of an unknown, the ones that hold
-    /// for a yes (a leaf under a `not` has the opposite outcome). Each text once.
+    /// for a yes. `not` a condition is one leaf; a leaf of `not` a group has the opposite outcome
+    /// of the group. Another decision, award or benefit is named. Each text once.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub yes: Vec<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -270,7 +271,8 @@ fn pairs_as_map<S: Serializer>(pairs: &[(Cow<str>, String)], serializer: S) -> R
 pub(super) struct Memories {
     /// The decisions, awards and benefits in the order explained, in runs that read the same.
     runs: Vec<Run>,
-    /// One memory per thread at work: lent for a record, given back after it.
+    /// One memory per thread at work: lent to a `DecidingWriter` (a chunk of records), given
+    /// back when it is dropped.
     idle: crate::pool::Pool<Memory>,
     /// For each input a node can read, numbered by [`Memories::read_number`], the number of the
     /// first input with the same name: a record's `reads` has each name once.

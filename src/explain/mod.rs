@@ -312,9 +312,9 @@ fn summary_of(
 pub enum Detail {
     /// Every node, with the document's labels, quotes and readings (`policy explain`).
     Full,
-    /// Only the nodes that decide each outcome (the failing parts of a `no`, the unknown parts
-    /// of an unknown), without the document's text, which is the same on every record: what
-    /// `eval --explain` adds to each line, cheap enough for a whole register.
+    /// Only the leaf conditions that decide each outcome (the failing parts of a `no`, the
+    /// unknown parts of an unknown), without the document's text, which is the same on every
+    /// record: the tree [`Explaining::deciding`] makes the brief form of `eval --explain` from.
     Deciding,
 }
 
