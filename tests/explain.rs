@@ -11,6 +11,9 @@ const EDGE: &str = "tests/cases/enterprises-edge.csv";
 const ENTERPRISES: &str = "examples/rizhao/enterprises.csv";
 const DESIGN_INSTITUTES: &str = "examples/rizhao/design_institutes.csv";
 const APPLICANTS_EDGE: &str = "tests/cases/applicants-edge.csv";
+/// A unicorn whose place of registration is blank: the award unknown, and the benefit that
+/// names it unknown on the same blank column.
+const BLANK_PLACE: &str = "tests/cases/enterprises-blank-place.csv";
 
 /// `policy explain POLICY DATA --id ID --as-of 2024-06-30 EXTRA…`, which must succeed.
 fn explain(policy_file: &str, data: &str, id: &str, extra: &[&str]) -> String {
@@ -162,7 +165,9 @@ fn eval_explain_adds_the_deciding_explanation_to_each_line() {
         }
     }
     let mut checked = 0;
-    for (policy_file, data) in [(RIZHAO, EDGE), (RIZHAO, ENTERPRISES), (INNOVATIVE_SME, APPLICANTS_EDGE)] {
+    for (policy_file, data) in
+        [(RIZHAO, EDGE), (RIZHAO, ENTERPRISES), (RIZHAO, BLANK_PLACE), (INNOVATIVE_SME, APPLICANTS_EDGE)]
+    {
         for line in eval_explain_lines(policy_file, data, &[]) {
             let Some(id) = line["id"].as_str() else { continue };
             if line.get("error").is_some() {
@@ -199,6 +204,13 @@ fn eval_explain_adds_the_deciding_explanation_to_each_line() {
                 if outcome == "unknown" {
                     assert!(brief_node["blank"].is_array() || brief_node["values"].is_array(), "{id}: {brief_node}");
                 }
+                if id == "913711BLANKPLACE05" && brief_node["name"] == "mu_efficiency_a" {
+                    assert_eq!(
+                        brief_node["blank"],
+                        serde_json::json!(["注册地"]),
+                        "{id}: waits on the unicorn's blank"
+                    );
+                }
             }
             for (column, value) in brief["reads"].as_object().unwrap() {
                 let read = (column.clone(), value.as_str().unwrap().to_string());
@@ -221,6 +233,7 @@ fn the_written_deciding_explanation_is_the_node_tree_byte_for_byte() {
     let files = [
         (RIZHAO, ENTERPRISES),
         (RIZHAO, EDGE),
+        (RIZHAO, BLANK_PLACE),
         (RIZHAO, DESIGN_INSTITUTES),
         (RIZHAO, "examples/rizhao/carriers.csv"),
         (RIZHAO, "examples/rizhao/districts.csv"),

@@ -1146,9 +1146,23 @@ impl<'a> Explainer<'a, '_> {
             }
             Operation::AsOf(date) => push(Input::AsOf, Cow::Borrowed("as_of"), Cow::Owned(date_text(*date)), false),
             // In brief, another decision, award or benefit is not an input: its own node says it.
+            // An unknown one leaves this item waiting on its blank columns too.
             Operation::Slot(slot)
                 if self.detail == Detail::Deciding
-                    && self.program.steps.get(*slot).is_some_and(|step| self.has_own_node(step.item)) => {}
+                    && self.program.steps.get(*slot).is_some_and(|step| self.has_own_node(step.item)) =>
+            {
+                if self.slots.get(*slot).is_none_or(Value::is_unknown) {
+                    let mut fields = Vec::new();
+                    self.blank_field_indices(*slot, &mut fields, &mut vec![false; self.program.steps.len()]);
+                    for index in fields {
+                        if let Some(field) = self.field(index) {
+                            let value = self.record.get(index).unwrap_or(&Value::Unknown);
+                            let words = self.value_cow(&field.field_type, value);
+                            push(Input::Field(index), Cow::Borrowed(&field.column), words, true);
+                        }
+                    }
+                }
+            }
             Operation::Slot(slot) => {
                 if let Some(step) = self.program.steps.get(*slot) {
                     if let Some(definition) = self.model.items.get(step.item) {
