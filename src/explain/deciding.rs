@@ -13,10 +13,9 @@
 //! same inputs. Over a whole register that is most of the cost of `eval --explain`;
 //! `tests/explain.rs` checks that both give the same bytes on every sample record.
 
-use super::{blank_columns, Detail, Explainer, Explaining, Input, Node, NodeKind, Reading, Verdict};
+use super::{blank_columns, note_blank, Detail, Explainer, Explaining, Input, Node, NodeKind, Reading, Verdict};
 use crate::compile::{Code, Operation, Program};
 use crate::eval::{EvalError, Outcome};
-use crate::output::BLANK;
 use crate::value::Value;
 use serde::{Serialize, Serializer};
 use std::borrow::Cow;
@@ -811,13 +810,6 @@ impl<'a> Explainer<'a, '_> {
         }
         out.push(b'}');
         Ok(())
-    }
-}
-
-/// A read's column, if it was read blank, among `blanks` (each once).
-fn note_blank(read: &Reading, blanks: &mut Vec<String>) {
-    if read.blank && read.value == BLANK && !blanks.iter().any(|blank| *blank == read.column) {
-        blanks.push(read.column.to_string());
     }
 }
 

@@ -342,8 +342,8 @@ pub struct Explaining<'a> {
     /// For each item of the model, the slots of the values and tables it uses, in the order
     /// computed (empty for other entities' items).
     computed_slots: Vec<Vec<usize>>,
-    /// What `write_deciding` needs of each leaf on every record (its source's JSON, what it
-    /// reads), by the leaf's address, made on first use.
+    /// What `write_deciding` needs of each leaf on every record (its source's JSON, the number
+    /// of its text), by the leaf's address, made on first use.
     leaves: std::sync::OnceLock<deciding::Leaves>,
     /// Each part of a condition lowered as the plan lowers steps, by the part's address, made on
     /// first use: finding the deciding leaves asks each part's outcome.
@@ -500,12 +500,17 @@ fn blank_columns(node: &Node, blanks: &mut Vec<String>) {
         return;
     }
     for read in &node.reads {
-        if read.blank && read.value == BLANK && !blanks.iter().any(|blank| *blank == read.column) {
-            blanks.push(read.column.to_string());
-        }
+        note_blank(read, blanks);
     }
     for child in &node.children {
         blank_columns(child, blanks);
+    }
+}
+
+/// A read's column, if it was read blank, among `blanks` (each once).
+fn note_blank(read: &Reading, blanks: &mut Vec<String>) {
+    if read.blank && read.value == BLANK && !blanks.iter().any(|blank| *blank == read.column) {
+        blanks.push(read.column.to_string());
     }
 }
 
