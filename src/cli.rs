@@ -893,9 +893,9 @@ struct Writer<'a, 'w> {
 impl<'a, 'w> Writer<'a, 'w> {
     fn new(context: &'a Deciding, destination: &'w mut dyn Write) -> Result<Writer<'a, 'w>, Failure> {
         let (model, program, options) = (&context.loaded.model, context.program, context.options);
-        // About a chunk of explained lines (128 rows of about 2.3 KB), which BufWriter then
-        // hands to the destination as they are instead of copying them into its buffer first;
-        // plain decision lines (about 17 KB a chunk) are still gathered into large writes.
+        // Most chunks of explained lines (128 rows of about 2.3 KB) are larger than this, and
+        // BufWriter hands those to the destination as they are instead of copying them into its
+        // buffer first; plain decision lines (about 17 KB a chunk) are gathered into large writes.
         let mut sink = std::io::BufWriter::with_capacity(256 << 10, destination);
         let headers = output::flat_headers(model, program);
         let workbook = match options.format {

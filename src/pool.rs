@@ -1,13 +1,14 @@
 //! Per-thread working state of a run, lent out and given back: a thread takes one for a piece
 //! of work and returns it when done, so that what the state has learnt (the texts seen in each
 //! column, the explanations written) outlives rayon's pieces of work while no two threads
-//! share one.
+//! share one. Also buffers handed from one thread to another (a chunk's lines, taken by the
+//! worker that decides it, given back by the writer).
 
 use std::ops::{Deref, DerefMut};
 use std::sync::Mutex;
 
-/// States not in use; at most one per thread that ever worked at once, since each gives its
-/// back.
+/// States not in use: at most as many as were ever out at once (one per thread at work for a
+/// lent state; for buffers, the chunks in flight), since each is given back.
 #[derive(Debug, Default)]
 pub struct Pool<T>(Mutex<Vec<T>>);
 
